@@ -1,0 +1,195 @@
+"""The ``drafter`` command: a thin shell over the library.
+
+Each subcommand parses its options, calls one library function per input and prints. Exit codes are
+part of the interface: 0 success, 1 the input was read but failed a check, 2 bad input or usage
+(one line per problem on stderr, no traceback). Files are processed independently, so one bad pack
+never hides the results for the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from drafter.errors import PackError, UserError
+from drafter.fsio import write_text_atomic
+from drafter.pack import LoadedPack, dump_pack, read_pack
+from drafter.resources import shipped_dir
+from drafter.rules import PackAssessment, RuleTable, assess_pack, load_rule_table
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _read_each(paths: Sequence[str], on_pack: Callable[[LoadedPack], None]) -> int:
+    """Load every path, report problems per file, call ``on_pack`` for the good ones; 2 if any was bad."""
+    status = EXIT_OK
+    for path in paths:
+        try:
+            loaded = read_pack(path)
+        except PackError as exc:
+            for problem in exc.problems:
+                _err(str(problem))
+            status = EXIT_BAD_INPUT
+            continue
+        for warning in loaded.warnings:
+            _err(str(warning))
+        on_pack(loaded)
+    return status
+
+
+# --- validate ---------------------------------------------------------------------------------------
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    def report(loaded: LoadedPack) -> None:
+        pack = loaded.pack
+        fmt = "TxGNN v4 format, imported" if loaded.source_format == "txgnn-v4" else "drafter format"
+        warnings = f", {len(loaded.warnings)} warning(s)" if loaded.warnings else ""
+        print(f"{loaded.file}: ok ({fmt}; {pack.drug.inn}, {pack.jurisdiction.country}, "
+              f"{len(pack.predicted_indications)} indication(s){warnings})")
+
+    return _read_each(args.packs, report)
+
+
+# --- rules ------------------------------------------------------------------------------------------
+
+
+def format_assessment(loaded: LoadedPack, assessment: PackAssessment) -> str:
+    pack = loaded.pack
+    regulator = pack.jurisdiction.regulator or "regulator unknown"
+    lines = [f"{loaded.file or pack.meta.pack_id}: {pack.drug.inn} ({pack.jurisdiction.country}, {regulator}); "
+             f"rules {assessment.rule_table}"]
+    header = ("rank", "indication", "score", "level", "trials", "articles", "stage", "ceiling")
+    rows = [(str(a.rank), a.disease_name, f"{a.score:.2%}", a.level, str(a.trial_count), str(a.article_count),
+             a.stage, a.decision_ceiling.value) for a in assessment.indications]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for row, item in zip(rows, assessment.indications, strict=True):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append(f"      {item.level_reason}")
+        if item.trial_breakdown:
+            lines.append(f"      trials: {item.trial_breakdown}")
+        lines.append(f"      ceiling {item.ceiling_reason}")
+    return "\n".join(lines)
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    table: RuleTable = load_rule_table(args.rule_table)
+    records: list[dict[str, object]] = []
+
+    def report(loaded: LoadedPack) -> None:
+        assessment = assess_pack(loaded.pack, table)
+        if args.json:
+            records.append({"file": loaded.file, "pack_id": loaded.pack.meta.pack_id,
+                            "rule_table": assessment.rule_table,
+                            "indications": [_assessment_record(a) for a in assessment.indications]})
+        else:
+            print(format_assessment(loaded, assessment))
+            print()
+
+    status = _read_each(args.packs, report)
+    if args.json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+    return status
+
+
+def _assessment_record(item: object) -> dict[str, object]:
+    from dataclasses import asdict
+
+    record = asdict(item)  # type: ignore[call-overload]
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in record.items()}
+
+
+# --- schema -----------------------------------------------------------------------------------------
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from drafter.schemas import stale_schemas, write_schemas
+
+    directory = Path(args.out_dir) if args.out_dir else shipped_dir("schemas")
+    if args.check:
+        stale = stale_schemas(directory)
+        for name in stale:
+            _err(f"{directory / name}: differs from the models; run 'drafter schema' to regenerate it")
+        return EXIT_CHECK_FAILED if stale else EXIT_OK
+    for path in write_schemas(directory):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+# --- import-txgnn -----------------------------------------------------------------------------------
+
+
+def _cmd_import_txgnn(args: argparse.Namespace) -> int:
+    try:
+        loaded = read_pack(args.input)
+    except PackError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        return EXIT_BAD_INPUT
+    if loaded.source_format != "txgnn-v4":
+        _err(f"{args.input}: expected a TxGNN v4 pack, found a drafter-format pack (nothing to import)")
+        return EXIT_BAD_INPUT
+    for warning in loaded.warnings:
+        _err(str(warning))
+    text = json.dumps(dump_pack(loaded.pack), indent=2, ensure_ascii=False) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(args.output, text)
+        print(f"wrote {args.output} ({len(loaded.warnings)} repair(s) reported)")
+    return EXIT_OK
+
+
+# --- entry point ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="drafter", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="validate packs (drafter or TxGNN format); exit 2 if any is bad")
+    p.add_argument("packs", nargs="+", metavar="PACK")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("rules", help="print the computed evidence table of each pack")
+    p.add_argument("packs", nargs="+", metavar="PACK")
+    p.add_argument("--rule-table", metavar="FILE", help="a replacement rule table (JSON); default: TxGNN's")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_rules)
+
+    p = sub.add_parser("schema", help="write the JSON Schemas generated from the models")
+    p.add_argument("--out-dir", metavar="DIR", help="default: the project's schemas/ folder")
+    p.add_argument("--check", action="store_true", help="exit 1 if the files differ from the models")
+    p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("import-txgnn", help="convert a TxGNN v4 pack to drafter's format")
+    p.add_argument("input", metavar="IN.json")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.json", help="'-' for stdout")
+    p.set_defaults(func=_cmd_import_txgnn)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        _err(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Evidence levels, counts, stages and ceilings are computed by the rule table, and explained."""
+
+import copy
+import json
+
+import pytest
+
+from drafter.cli import main
+from drafter.errors import UserError
+from drafter.pack import load_pack
+from drafter.rules import Decision, assess_pack, load_rule_table
+
+BASE = {
+    "meta": {"pack_id": "rules-test", "schema_version": "1.0"},
+    "drug": {"inn": "testdrug"},
+    "jurisdiction": {"country": "GB"},
+    "predicted_indications": [{"rank": 1, "disease_name": "Disease A", "score": 0.9}],
+}
+
+
+def trial(tid, phase="Phase 3", status="completed", **extra):
+    return {"registry_id": tid, "phase": phase, "status": status, "study_type": "interventional",
+            "enrollment": 100, **extra}
+
+
+def article(pmid, types):
+    return {"pmid": pmid, "publication_types": types}
+
+
+def assess(trials=(), articles=(), **pack_extra):
+    data = copy.deepcopy(BASE)
+    data["predicted_indications"][0]["trials"] = list(trials)
+    data["predicted_indications"][0]["articles"] = list(articles)
+    data.update(pack_extra)
+    return assess_pack(load_pack(data)).indications[0]
+
+
+FULL_SAFETY = {
+    "warnings": [{"text": "Avoid abrupt withdrawal."}],
+    "adverse_effects": [{"text": "Drowsiness."}],
+    "special_populations": [{"population": "renal_impairment", "text": "Reduce the dose."}],
+}
+
+
+def test_two_completed_phase_3_trials_are_l1():
+    result = assess([trial("NCT00000001"), trial("NCT00000002")])
+    assert result.level == "L1"
+    assert result.deciding_keys == ("NCT00000001", "NCT00000002")
+    assert "NCT00000001 is a completed Phase 3 interventional trial" in result.level_reason
+    assert result.level_ceiling is Decision.GO
+
+
+def test_one_phase_3_trial_is_only_l2():
+    result = assess([trial("NCT00000001"), trial("NCT00000002", status="recruiting")])
+    assert result.level == "L2"
+    assert result.level_reason == "L2: NCT00000001 is a completed Phase 3 interventional trial"
+
+
+def test_non_randomised_phase_3_trials_do_not_make_l1():
+    design = {"design": {"randomised": False}}
+    result = assess([trial("NCT00000001", **design), trial("NCT00000002", **design)])
+    assert result.level == "L2"
+
+
+def test_ictrp_copy_of_an_nct_record_is_counted_once():
+    result = assess([trial("NCT00000001"), trial("ISRCTN50189673", duplicate_of="NCT00000001")])
+    assert result.trial_count == 1
+    assert result.level == "L2"
+
+
+def test_terminated_phase_2_is_l3_and_completed_phase_2_is_l2():
+    assert assess([trial("NCT00000001", phase="Phase 2", status="terminated")]).level == "L3"
+    assert assess([trial("NCT00000001", phase="Phase 2")]).level == "L2"
+
+
+def test_systematic_review_is_l3_and_names_the_article():
+    result = assess(articles=[article("100", ["Review"]), article("200", ["Systematic Review"])])
+    assert result.level == "L3"
+    assert result.level_reason == "L3: PMID:200 is a systematic review"
+
+
+def test_preclinical_articles_only_are_l4():
+    result = assess(articles=[article("100", ["Animal model (preclinical)"]), article("200", ["Review"])])
+    assert result.level == "L4"
+    assert result.article_count == 2
+    assert result.level_ceiling is Decision.RESEARCH_QUESTION
+
+
+def test_nothing_is_l5_hold():
+    result = assess()
+    assert result.level == "L5"
+    assert "model prediction only" in result.level_reason
+    assert result.decision_ceiling is Decision.HOLD
+
+
+def test_stage_caps_the_ceiling_until_safety_and_mechanism_are_present():
+    trials = [trial("NCT00000001"), trial("NCT00000002")]
+    bare = assess(trials)
+    assert (bare.stage, bare.decision_ceiling) == ("S0", Decision.RESEARCH_QUESTION)
+    assert "caps it" in bare.ceiling_reason
+    s1 = assess(trials, safety={"warnings": [{"text": "x"}]})
+    assert s1.stage == "S1"
+    s2 = assess(trials, safety={"warnings": [{"text": "x"}]},
+                drug={"inn": "testdrug", "mechanism_of_action": "GABA-B agonist"})
+    assert (s2.stage, s2.decision_ceiling) == ("S2", Decision.PROCEED_WITH_GUARDRAILS)
+    s3 = assess(trials, safety=FULL_SAFETY, drug={"inn": "testdrug", "mechanism_of_action": "GABA-B agonist"})
+    assert (s3.stage, s3.decision_ceiling) == ("S3", Decision.GO)
+
+
+def test_trial_breakdown_groups_by_status_and_phase():
+    result = assess([trial("NCT00000001", phase="Phase 2"), trial("NCT00000002", phase="Phase 2", status="terminated"),
+                     trial("NCT00000003", phase="Phase 2", status="terminated")])
+    assert result.trial_breakdown == "2 terminated Phase 2, 1 completed Phase 2"
+
+
+def test_decision_order():
+    assert Decision.HOLD.allowed_by(Decision.RESEARCH_QUESTION)
+    assert not Decision.GO.allowed_by(Decision.PROCEED_WITH_GUARDRAILS)
+    assert Decision.RESEARCH_QUESTION.allowed_by(Decision.RESEARCH_QUESTION)
+
+
+def test_a_replacement_rule_table_changes_the_level(tmp_path):
+    table = json.loads(load_rule_table().model_dump_json())
+    # A stricter house rule: L2 needs a completed Phase 3 trial.
+    table["levels"][1]["any_of"][0]["trials"]["phases"] = ["phase_3"]
+    path = tmp_path / "house.json"
+    path.write_text(json.dumps(table), encoding="utf-8")
+    pack = copy.deepcopy(BASE)
+    pack["predicted_indications"][0]["trials"] = [trial("NCT00000001", phase="Phase 2")]
+    assert assess_pack(load_pack(pack), load_rule_table(path)).indications[0].level == "L3"
+
+
+def test_a_bad_rule_table_is_a_user_error(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"name": "x", "version": "1", "levels": [{"level": "L1", "label": "x",
+                                "ceiling": "Maybe", "any_of": []}], "stages": []}), encoding="utf-8")
+    with pytest.raises(UserError, match="bad.json"):
+        load_rule_table(path)
+
+
+def test_rules_command_prints_one_level_per_indication(tmp_path, capsys):
+    pack = copy.deepcopy(BASE)
+    pack["predicted_indications"].append({"rank": 2, "disease_name": "Disease B", "score": 0.5,
+                                          "trials": [trial("NCT00000003", phase="Phase 2")]})
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(pack), encoding="utf-8")
+    assert main(["rules", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "L5: no trial or article" in out and "L2: NCT00000003 is a completed Phase 2" in out
+    assert main(["rules", "--json", str(path)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert [i["level"] for i in record[0]["indications"]] == ["L5", "L2"]

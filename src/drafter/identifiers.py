@@ -53,7 +53,7 @@ def normalise_pmid(value: object) -> str:
         if text.endswith(".0") and text[:-2].isdigit():
             text = text[:-2]
     else:
-        raise IdentifierError(f"expected a PMID (1-9 digits), found {type(value).__name__}")
+        raise IdentifierError(f"expected a PMID (1-9 digits), found {value!r}")
     if not _PMID_DIGITS.match(text):
         raise IdentifierError(f"expected a PMID (1-9 digits, e.g. 21300040), found {value!r}")
     return text
@@ -132,7 +132,7 @@ REGISTRY_FORMATS: tuple[RegistryFormat, ...] = (
 def normalise_trial_id(value: object) -> str:
     """Return the canonical spelling of a ClinicalTrials.gov or WHO ICTRP id, or raise IdentifierError."""
     if not isinstance(value, str):
-        raise IdentifierError(f"expected a trial registry id (e.g. NCT01821560), found {type(value).__name__}")
+        raise IdentifierError(f"expected a trial registry id (e.g. NCT01821560), found {value!r}")
     text = value.strip()
     for fmt in REGISTRY_FORMATS:
         match = fmt.pattern.match(text)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -114,23 +115,17 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise PackError([PackProblem("", f"the file cannot be read ({exc.strerror})")], file=str(path)) from None
 
 
-class _DuplicateKey(ValueError):
-    pass
+class _Flagged(dict[str, Any]):
+    """A parsed JSON object that repeated one of its keys (located after parsing)."""
+
+    repeated: str = ""
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return obj
+class _NonFinite:
+    """Stands in for NaN/Infinity during parsing so the value can be located by its JSON path."""
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 def _parse_json(raw: bytes, file: str) -> Any:
@@ -142,28 +137,55 @@ def _parse_json(raw: bytes, file: str) -> Any:
         ) from None
     if not text.strip():
         raise PackError([PackProblem("", "a JSON object", found="only whitespace")], file=file)
+    suspicious: list[bool] = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        flagged = _Flagged(obj)
+        seen: set[str] = set()
+        flagged.repeated = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        suspicious.append(True)
+        return flagged
+
+    def constant_hook(name: str) -> _NonFinite:
+        suspicious.append(True)
+        return _NonFinite(name)
+
     try:
-        obj = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+        obj = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=constant_hook)
     except json.JSONDecodeError as exc:
-        ends_early = exc.pos >= len(text.rstrip())
+        ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         hint = "the file ends early (truncated?)" if ends_early else exc.msg
         raise PackError(
             [PackProblem(f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {hint}")], file=file
         ) from None
-    except _DuplicateKey as exc:
-        raise PackError(
-            [PackProblem("", "each key once per JSON object (the later value would silently win)",
-                         found=f"the key {str(exc)!r} twice in one object")],
-            file=file,
-        ) from None
-    except ValueError as exc:
-        raise PackError(
-            [PackProblem("", "numbers only (NaN and Infinity are not JSON)", found=str(exc))], file=file
-        ) from None
     except RecursionError:
         raise PackError([PackProblem("", f"nesting of at most {MAX_DEPTH} levels", found="nesting too deep to read")],
                         file=file) from None
+    if suspicious:
+        problems = list(_suspicious_values(obj))
+        if problems:
+            raise PackError(problems, file=file)
     return obj
+
+
+def _suspicious_values(obj: Any, path: str = "", depth: int = 0) -> Iterator[PackProblem]:
+    """Repeated keys and NaN/Infinity, located by JSON path (only walked when the parser saw one)."""
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(obj, _NonFinite):
+        yield PackProblem(path, "a finite number (NaN and Infinity are not JSON)", found=obj.name)
+    elif isinstance(obj, dict):
+        if isinstance(obj, _Flagged):
+            yield PackProblem(path, "each key once per object (the later value would silently win)",
+                              found=f"the key {obj.repeated!r} twice")
+        for key, value in obj.items():
+            yield from _suspicious_values(value, _join(path, key), depth + 1)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _suspicious_values(value, f"{path}[{i}]", depth + 1)
 
 
 def _too_deep(obj: Any) -> str | None:
@@ -238,6 +260,8 @@ def _problem_from_pydantic(err: ErrorDetails) -> PackProblem:
         elif kind == "string_pattern_mismatch":
             expected = f"text matching {ctx.get('pattern', '')}"
         elif kind == "too_short":
+            if isinstance(err.get("input"), list) and not err.get("input"):
+                return PackProblem(path, f"at least {ctx.get('min_length', 1)} item(s)", found="an empty list")
             expected = f"at least {ctx.get('min_length', 1)} item(s)"
         elif kind == "value_error":
             message = str(err["msg"]).removeprefix("Value error, ")
@@ -268,6 +292,7 @@ _EXPECTED = {
     "date_from_datetime_parsing": "a date as YYYY-MM-DD",
     "date_from_datetime_inexact": "a date as YYYY-MM-DD",
     "finite_number": "a finite number",
+    "string_too_short": "a non-empty string",
 }
 
 
@@ -276,14 +301,20 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif str(part).startswith(("function-", "constrained-")) or "[" in str(part):
-            continue  # pydantic's names for validator wrappers and union branches are not JSON keys
+        elif str(part).startswith(("function-", "constrained-")):
+            continue  # pydantic's names for validator wrappers are not JSON keys
         else:
             path = _join(path, str(part))
     return path
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
 def _join(path: str, key: str) -> str:
+    """Append a key to a JSON path; unusual keys are quoted so the path stays one unambiguous line."""
+    if not _PLAIN_KEY.match(key):
+        return f"{path}[{json.dumps(key, ensure_ascii=True)}]"
     return f"{path}.{key}" if path else key
 
 
@@ -294,6 +325,8 @@ def _describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -16,6 +16,8 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
 from typing import Annotated, Any
 
 from pydantic import (
@@ -343,9 +345,31 @@ class Meta(_PackModel):
 # --- drug and jurisdiction --------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    text = resources.files("drafter").joinpath("data", "iso3166_alpha2.txt").read_text(encoding="utf-8")
+    return frozenset(code for line in text.splitlines() if not line.startswith("#") for code in line.split())
+
+
+def _check_country(value: str) -> str:
+    if value not in _country_codes():
+        hint = " ('GB' for the United Kingdom)" if value.upper() == "UK" else ""
+        raise ValueError(f"expected an ISO 3166-1 alpha-2 country code{hint}, found {value!r}")
+    return value
+
+
+def _check_drugbank_id(value: str) -> str:
+    if not re.fullmatch(r"DB\d{5}", value):
+        raise ValueError(f"expected a DrugBank id such as DB00181, found {value!r}")
+    return value
+
+
+
+
 class Drug(_PackModel):
     inn: NonEmptyStr = Field(description="International non-proprietary name, e.g. 'baclofen'")
-    drugbank_id: Annotated[str, StringConstraints(pattern=r"^DB\d{5}$")] | None = None
+    drugbank_id: Annotated[str, AfterValidator(_check_drugbank_id),
+                           Field(json_schema_extra={"pattern": r"^DB\d{5}$"})] | None = None
     synonyms: list[NonEmptyStr] = Field(default_factory=list)
     brand_names: list[NonEmptyStr] = Field(default_factory=list)
     original_indications: list[NonEmptyStr] = Field(default_factory=list)
@@ -369,8 +393,9 @@ DEFAULT_REGULATORS = {
 
 
 class Jurisdiction(_PackModel):
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
-        description="ISO 3166-1 alpha-2 code (GB for the United Kingdom); 'EU' for the European Union"
+    country: Annotated[str, AfterValidator(_check_country)] = Field(
+        description="ISO 3166-1 alpha-2 code (GB for the United Kingdom); 'EU' for the European Union",
+        json_schema_extra={"pattern": "^[A-Z]{2}$"},
     )
     regulator: str | None = Field(default=None, description="Defaults from the country (GB: MHRA, US: FDA, ...)")
     market_status: MarketStatus = MarketStatus.UNKNOWN

@@ -269,13 +269,19 @@ _STUDY_TYPE_CUES: tuple[tuple[StudyType, tuple[str, ...]], ...] = (
 )
 
 
+_STUDY_TYPE_PATTERNS = tuple(
+    (study_type, re.compile("|".join(rf"(?<![a-z]){re.escape(cue.strip())}(?![a-z])" for cue in cues)))
+    for study_type, cues in _STUDY_TYPE_CUES
+)
+
+
 def classify_study_type(publication_types: list[str]) -> StudyType:
     """Derive a StudyType from PubMed publication types or a pipeline's free-text type label."""
     text = " ".join(t.lower() for t in publication_types) + " "
     if not text.strip():
         return StudyType.UNKNOWN
-    for study_type, cues in _STUDY_TYPE_CUES:
-        if any(re.search(rf"(?<![a-z]){re.escape(cue.strip())}(?![a-z])", text) for cue in cues):
+    for study_type, pattern in _STUDY_TYPE_PATTERNS:
+        if pattern.search(text):
             return study_type
     return StudyType.OTHER
 

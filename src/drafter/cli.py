@@ -14,9 +14,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from drafter.drafts import ReportDraft
 from drafter.errors import PackError, UserError
 from drafter.fsio import write_text_atomic
 from drafter.pack import LoadedPack, dump_pack, read_pack
+from drafter.pack.load import validation_problems
 from drafter.resources import shipped_dir
 from drafter.rules import PackAssessment, RuleTable, assess_pack, load_rule_table
 
@@ -150,6 +154,69 @@ def _cmd_import_txgnn(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- verify -----------------------------------------------------------------------------------------
+
+
+def _read_draft_or_text(path: str) -> ReportDraft | str:
+    """A drafted-sections JSON file (ReportDraft) or any report text; UserError when unreadable."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: byte {exc.start}: expected UTF-8 text") from None
+    if not path.endswith(".json"):
+        return text
+    try:
+        return ReportDraft.model_validate_json(text)
+    except ValidationError as exc:
+        problems = validation_problems(exc)
+        raise PackError(problems, file=path) from None
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from drafter.verifier import verify, verify_markdown
+
+    try:
+        loaded = read_pack(args.pack)
+    except PackError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        return EXIT_BAD_INPUT
+    assessment = assess_pack(loaded.pack, load_rule_table(args.rule_table))
+    status = EXIT_OK
+    records = []
+    for path in args.inputs:
+        try:
+            draft = _read_draft_or_text(path)
+        except PackError as exc:
+            for problem in exc.problems:
+                _err(str(problem))
+            status = EXIT_BAD_INPUT
+            continue
+        except UserError as exc:
+            _err(str(exc))
+            status = EXIT_BAD_INPUT
+            continue
+        if isinstance(draft, str):
+            result = verify_markdown(loaded.pack, draft, assessment=assessment)
+        else:
+            result = verify(loaded.pack, draft, assessment=assessment)
+        if args.json:
+            records.append({"file": path, "pack": args.pack, **result.as_dict()})
+        else:
+            for finding in result.findings:
+                print(f"{path}: {finding}")
+            print(f"{path}: {result.summary()} against {args.pack}")
+        if not result.ok and status == EXIT_OK:
+            status = EXIT_CHECK_FAILED
+    if args.json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+    return status
+
+
 # --- entry point ------------------------------------------------------------------------------------
 
 
@@ -166,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule-table", metavar="FILE", help="a replacement rule table (JSON); default: TxGNN's")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_rules)
+
+    p = sub.add_parser("verify", help="check drafted sections (JSON) or any report (Markdown/text) against a pack; "
+                       "exit 1 if errors")
+    p.add_argument("--pack", required=True, metavar="PACK")
+    p.add_argument("inputs", nargs="+", metavar="DRAFT.json|REPORT.md")
+    p.add_argument("--rule-table", metavar="FILE", help="a replacement rule table (JSON); default: TxGNN's")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("schema", help="write the JSON Schemas generated from the models")
     p.add_argument("--out-dir", metavar="DIR", help="default: the project's schemas/ folder")

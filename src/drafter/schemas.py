@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from drafter.drafts import IndicationSections, ReportDraft, strict_schema
 from drafter.fsio import write_text_atomic
 from drafter.pack.models import EvidencePack
 
@@ -21,9 +22,19 @@ def evidence_pack_schema() -> dict[str, Any]:
     return {"$schema": SCHEMA_DIALECT, "$id": "evidence_pack.schema.json", **schema}
 
 
+def draft_schemas() -> dict[str, dict[str, Any]]:
+    """The drafted sections: what one drafting call returns (strict-mode form) and a whole report's draft."""
+    return {
+        "indication_sections.schema.json": {"$schema": SCHEMA_DIALECT, "$id": "indication_sections.schema.json",
+                                            **strict_schema(IndicationSections)},
+        "report_draft.schema.json": {"$schema": SCHEMA_DIALECT, "$id": "report_draft.schema.json",
+                                     **ReportDraft.model_json_schema(mode="validation")},
+    }
+
+
 def all_schemas() -> dict[str, dict[str, Any]]:
     """File name -> schema, for every schema drafter publishes."""
-    return {"evidence_pack.schema.json": evidence_pack_schema()}
+    return {"evidence_pack.schema.json": evidence_pack_schema(), **draft_schemas()}
 
 
 def render(schema: dict[str, Any]) -> str:

@@ -240,7 +240,12 @@ def validate_pack_object(obj: Mapping[str, Any], *, file: str | None = None) -> 
     try:
         return EvidencePack.model_validate(obj)
     except ValidationError as exc:
-        raise PackError([_problem_from_pydantic(err) for err in exc.errors(include_url=False)], file=file) from None
+        raise PackError(validation_problems(exc), file=file) from None
+
+
+def validation_problems(exc: ValidationError) -> list[PackProblem]:
+    """pydantic's errors as located one-line problems (used for packs and for drafts alike)."""
+    return [_problem_from_pydantic(err) for err in exc.errors(include_url=False)]
 
 
 def _problem_from_pydantic(err: ErrorDetails) -> PackProblem:

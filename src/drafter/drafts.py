@@ -1,0 +1,218 @@
+"""The drafted sections, as the model must return them: statements with their support and keys.
+
+A report's prose is the only part a model writes, and the only part the verifier cannot compute. So
+the model does not write prose freely: it returns *statements*, each with its text, whether it rests
+on the pack or is background knowledge, and the keys of the pack items it rests on. The verifier
+then checks each statement on its own.
+
+Two schema variants exist. :class:`IndicationSections` takes keys as plain strings. For a pack
+small enough for the provider's enum limits, :func:`sections_model_for` builds a variant whose key
+field is an enum of that pack's keys, so a structured citation outside the pack cannot even be
+decoded. Both are valid for OpenAI strict structured outputs (:func:`strict_schema_problems`
+checks the documented rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from drafter.rules import Decision
+
+
+class Support(StrEnum):
+    PACK = "pack"
+    BACKGROUND = "background"
+
+
+class _DraftModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Statement(_DraftModel):
+    text: str = Field(description="One or two sentences, plain text, no Markdown")
+    support: Support = Field(
+        description="'pack' when the statement rests on the cited pack items; 'background' for general "
+        "knowledge that is not in the pack (then it cites nothing and states no trial fact or safety claim)"
+    )
+    keys: list[str] = Field(
+        description="Keys of the pack items this statement rests on, exactly as shown in the pack "
+        "(PMID:21300040, NCT01821560, SAFETY:W1, MOA); empty for background"
+    )
+
+
+class Paragraph(_DraftModel):
+    statements: list[Statement]
+
+
+class MechanisticRationale(_DraftModel):
+    paragraphs: list[Paragraph] = Field(description="Why the drug's mechanism could act on the predicted indication")
+
+
+class Conclusion(_DraftModel):
+    decision: Decision = Field(description="Must not be stronger than the decision ceiling the rules computed")
+    rationale: list[Statement]
+    next_steps: list[Statement]
+
+
+class IndicationSections(_DraftModel):
+    """What one drafting call returns for one predicted indication."""
+
+    mechanistic_rationale: MechanisticRationale
+    conclusion: Conclusion
+
+    def statements(self) -> Iterator[tuple[str, Statement]]:
+        """(location within the sections, statement) in reading order."""
+        for p, paragraph in enumerate(self.mechanistic_rationale.paragraphs):
+            for s, statement in enumerate(paragraph.statements):
+                yield f"mechanistic_rationale.paragraphs[{p}].statements[{s}]", statement
+        for s, statement in enumerate(self.conclusion.rationale):
+            yield f"conclusion.rationale[{s}]", statement
+        for s, statement in enumerate(self.conclusion.next_steps):
+            yield f"conclusion.next_steps[{s}]", statement
+
+
+class IndicationDraft(_DraftModel):
+    rank: int = Field(ge=1, description="The predicted indication's rank in the pack")
+    sections: IndicationSections
+
+
+class ReportDraft(_DraftModel):
+    """The drafted sections of one report: one entry per drafted indication."""
+
+    indications: list[IndicationDraft]
+
+
+# --- per-pack enum variant --------------------------------------------------------------------------
+
+# OpenAI documents at most 1,000 enum values per schema (older models refused more than 500) and,
+# for a string enum of more than 250 values, at most 15,000 characters in total. Stay under both.
+MAX_ENUM_VALUES = 500
+MAX_ENUM_CHARS = 15_000
+
+
+def enum_fits(keys: Sequence[str]) -> bool:
+    return 0 < len(keys) <= MAX_ENUM_VALUES and (len(keys) <= 250 or sum(map(len, keys)) <= MAX_ENUM_CHARS)
+
+
+def sections_model_for(keys: Sequence[str]) -> type[IndicationSections]:
+    """The response model for one drafting call: keys as an enum of ``keys`` when that fits, else strings."""
+    ordered = sorted(set(keys))
+    if not enum_fits(ordered):
+        return IndicationSections
+    key_type: Any = Literal[tuple(ordered)]  # type: ignore[valid-type]
+    statement = create_model(
+        "Statement", __base__=Statement,
+        keys=(list[key_type], Field(description=Statement.model_fields["keys"].description)),
+    )
+    paragraph = create_model("Paragraph", __base__=Paragraph, statements=(list[statement], ...))
+    rationale = create_model("MechanisticRationale", __base__=MechanisticRationale,
+                             paragraphs=(list[paragraph], Field(description=MechanisticRationale.model_fields[
+                                 "paragraphs"].description)))
+    conclusion = create_model("Conclusion", __base__=Conclusion, rationale=(list[statement], ...),
+                              next_steps=(list[statement], ...))
+    return create_model(  # type: ignore[no-any-return]
+        "IndicationSections", __base__=IndicationSections,
+        mechanistic_rationale=(rationale, ...), conclusion=(conclusion, ...),
+    )
+
+
+# --- OpenAI strict-mode schema rules ----------------------------------------------------------------
+
+_SUPPORTED = {
+    "common": {"type", "description", "enum", "const", "anyOf", "$ref", "$defs", "title"},
+    "string": {"pattern", "format"},
+    "number": {"multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum"},
+    "integer": {"multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum"},
+    "array": {"items", "minItems", "maxItems"},
+    "object": {"properties", "required", "additionalProperties"},
+}
+MAX_OBJECT_PROPERTIES = 5000
+MAX_NESTING = 10
+
+
+def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of a draft model in the form strict structured outputs accept.
+
+    pydantic already emits ``additionalProperties: false`` (``extra="forbid"``) and lists every
+    field without a default in ``required``; draft models have no defaults. Titles are dropped: they
+    cost tokens and tell the model nothing the property names do not. A ``$ref`` with sibling
+    keywords (pydantic puts a field's description beside the reference) is inlined, because strict
+    mode wants a reference to stand alone.
+    """
+    schema = model.model_json_schema(mode="validation")
+    defs = schema.get("$defs", {})
+    return _tidy(schema, defs)
+
+
+def _tidy(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node and len(node) > 1:
+            target = defs[node["$ref"].rsplit("/", 1)[-1]]
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            node = {**target, **siblings}
+        return {k: _tidy(v, defs) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
+    if isinstance(node, list):
+        return [_tidy(v, defs) for v in node]
+    return node
+
+
+def strict_schema_problems(schema: dict[str, Any]) -> list[str]:
+    """Every way ``schema`` breaks the documented rules of OpenAI strict structured outputs."""
+    problems: list[str] = []
+    if schema.get("type") != "object" or "anyOf" in schema:
+        problems.append("$: the root must be an object, not anyOf")
+    counters = {"properties": 0, "enum_values": 0, "chars": 0}
+
+    def walk(node: Any, path: str, depth: int) -> None:
+        if not isinstance(node, dict):
+            return
+        if "$ref" in node and len(node) > 1:
+            problems.append(f"{path}: a $ref must stand alone, found beside {sorted(set(node) - {'$ref'})}")
+        kind = node.get("type")
+        allowed = set(_SUPPORTED["common"])
+        kinds = kind if isinstance(kind, list) else [kind]
+        for k in kinds:
+            allowed |= _SUPPORTED.get(str(k), set())
+        for keyword in node:
+            if keyword not in allowed:
+                problems.append(f"{path}: keyword {keyword!r} is not supported in strict mode")
+        if "enum" in node:
+            values = node["enum"]
+            counters["enum_values"] += len(values)
+            counters["chars"] += sum(len(str(v)) for v in values)
+            if len(values) > 250 and sum(len(str(v)) for v in values) > MAX_ENUM_CHARS:
+                problems.append(f"{path}: an enum of more than 250 values may total at most {MAX_ENUM_CHARS} characters")
+        if "object" in kinds:
+            depth += 1
+            if depth > MAX_NESTING:
+                problems.append(f"{path}: more than {MAX_NESTING} levels of object nesting")
+            properties = node.get("properties", {})
+            counters["properties"] += len(properties)
+            counters["chars"] += sum(len(name) for name in properties)
+            if node.get("additionalProperties") is not False:
+                problems.append(f"{path}: additionalProperties must be false")
+            missing = sorted(set(properties) - set(node.get("required", [])))
+            if missing:
+                problems.append(f"{path}: every property must be required; not required: {', '.join(missing)}")
+            for name, sub in properties.items():
+                walk(sub, f"{path}.properties.{name}", depth)
+        if "items" in node:
+            walk(node["items"], f"{path}.items", depth)
+        for i, sub in enumerate(node.get("anyOf", [])):
+            walk(sub, f"{path}.anyOf[{i}]", depth)
+        for name, sub in node.get("$defs", {}).items():
+            counters["chars"] += len(name)
+            walk(sub, f"$defs.{name}", 0)
+
+    walk(schema, "$", 0)
+    if counters["properties"] > MAX_OBJECT_PROPERTIES:
+        problems.append(f"$: more than {MAX_OBJECT_PROPERTIES} object properties")
+    if counters["enum_values"] > 1000:
+        problems.append("$: more than 1000 enum values in total")
+    if counters["chars"] > 120_000:
+        problems.append("$: more than 120,000 characters of property names, definition names and enum values")
+    return problems

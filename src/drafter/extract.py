@@ -1,0 +1,346 @@
+"""Finding checkable claims in prose: identifiers, trial facts, counts, scores, ranks, levels, decisions.
+
+The verifier can only check what it can find, and it must find it the same way every time, so this
+module is plain regular expressions over a normalised copy of the text (Unicode dashes, non-breaking
+spaces and curly quotes folded to ASCII, character for character, so offsets still point into the
+original). Every function is pure and returns spans; deciding whether a claim is true is the
+verifier's job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from drafter.identifiers import REGISTRY_FORMATS, IdentifierError, normalise_trial_id
+from drafter.pack.models import Phase, TrialStatus, parse_phase
+
+# --- normalisation ----------------------------------------------------------------------------------
+
+_FOLD = str.maketrans({
+    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\u2002": " ", "\u2003": " ",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\uff1a": ":", "\uff5c": "|",
+})
+
+
+def fold(text: str) -> str:
+    """Same length as ``text``, with typographic variants folded so one pattern matches them all."""
+    return text.translate(_FOLD)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+# --- sentences --------------------------------------------------------------------------------------
+
+_ABBREVIATIONS = {"e.g", "i.e", "al", "vs", "approx", "cf", "dr", "fig", "no", "st", "etc", "ca", "resp", "mr", "ms",
+                  "prof", "inc", "ltd", "vol", "ref", "refs", "nos", "jr", "sr", "figs", "eq", "viz"}
+_SPLIT_CANDIDATE = re.compile(r"[.!?](?=[\"')\]]*\s+[\"'(\[]*[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentences of one line or statement; abbreviations such as 'et al.' and 'e.g.' do not end one."""
+    spans: list[Span] = []
+    start = 0
+    for match in _SPLIT_CANDIDATE.finditer(text):
+        end = match.end()
+        word = re.search(r"([A-Za-z.]+)$", text[start:match.start()])
+        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        if word and len(word.group(1)) == 1 and word.group(1).isupper():
+            continue  # an initial: "Smith J. Baclofen ..."
+        chunk = text[start:end]
+        if chunk.strip():
+            spans.append(_trimmed(text, start, end))
+        start = end
+    if text[start:].strip():
+        spans.append(_trimmed(text, start, len(text)))
+    return spans
+
+
+def _trimmed(text: str, start: int, end: int) -> Span:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end, text[start:end])
+
+
+# --- identifiers ------------------------------------------------------------------------------------
+
+IdKind = Literal["pmid", "trial", "malformed"]
+
+
+@dataclass(frozen=True)
+class IdMention:
+    kind: IdKind
+    key: str  # PMID:n, a canonical trial id, or the malformed text as written
+    start: int
+    end: int
+    text: str
+
+
+_PMID_URL = re.compile(r"(?:https?://)?(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})",
+                       re.IGNORECASE)
+_PMID_LIST = re.compile(
+    r"\bPMIDs?\b\s*[:#]?\s*(?:\[)?(\d{1,9}(?:\s*(?:,|;|/|\band\b|&|,\s*and\b)\s*(?:PMID\s*[:#]?\s*)?\d{1,9})*)",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d{1,9}")
+_TRIAL_ID = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    + "|".join(f"(?:{fmt.pattern.pattern[1:-1]})" for fmt in REGISTRY_FORMATS).replace("(?P<body>", "(?:")
+    + r")(?![A-Za-z0-9/])",
+    re.IGNORECASE,
+)
+_MALFORMED_NCT = re.compile(r"(?<![A-Za-z0-9])NCT[\s-]?(?:\d{1,7}|\d{9,})(?![\d])", re.IGNORECASE)
+
+
+def find_ids(text: str) -> list[IdMention]:
+    """Every PMID, trial registry id and malformed NCT id written in ``text``, in order."""
+    folded = fold(text)
+    found: list[IdMention] = []
+    taken: list[tuple[int, int]] = []
+    for match in _TRIAL_ID.finditer(folded):
+        try:
+            key = normalise_trial_id(match.group(0))
+        except IdentifierError:
+            continue
+        found.append(IdMention("trial", key, match.start(), match.end(), text[match.start():match.end()]))
+        taken.append((match.start(), match.end()))
+    for match in _MALFORMED_NCT.finditer(folded):
+        if not any(s <= match.start() < e for s, e in taken):
+            found.append(IdMention("malformed", match.group(0), match.start(), match.end(),
+                                   text[match.start():match.end()]))
+    for match in _PMID_URL.finditer(folded):
+        found.append(IdMention("pmid", f"PMID:{int(match.group(1))}", match.start(1), match.end(1), match.group(1)))
+    for match in _PMID_LIST.finditer(folded):
+        base = match.start(1)
+        for digits in _DIGITS.finditer(match.group(1)):
+            start, end = base + digits.start(), base + digits.end()
+            found.append(IdMention("pmid", f"PMID:{int(digits.group(0))}", start, end, text[start:end]))
+    found.sort(key=lambda m: (m.start, m.end))
+    unique: list[IdMention] = []
+    for mention in found:
+        if not unique or (mention.start, mention.key) != (unique[-1].start, unique[-1].key):
+            unique.append(mention)
+    return unique
+
+
+def bare_pmid(cell: str) -> str | None:
+    """A table cell that is only a PMID (as in a 'PMID' column), else None."""
+    match = re.fullmatch(r"\s*(?:PMID\s*[:#]?\s*)?(?:\[)?(\d{1,9})(?:\])?(?:\([^)]*\))?\s*", fold(cell), re.IGNORECASE)
+    return f"PMID:{int(match.group(1))}" if match else None
+
+
+# --- trial facts ------------------------------------------------------------------------------------
+
+FactKind = Literal["phase", "status", "enrollment", "year"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: FactKind
+    value: object  # Phase, frozenset[TrialStatus], or int
+    start: int
+    end: int
+    text: str
+
+
+_PHASE_NUM = r"(?:[0-4]|iv|i{1,3})[ab]?"
+_PHASE = re.compile(
+    rf"\b(?:early\s+phase\s*(?:1|i)\b|phase\s*{_PHASE_NUM}(?:\s*(?:/|-|to|and)\s*(?:phase\s*)?{_PHASE_NUM})?)(?![a-z0-9])",
+    re.IGNORECASE,
+)
+_STATUS_WORDS: tuple[tuple[str, frozenset[TrialStatus]], ...] = (
+    (r"not\s+yet\s+recruiting", frozenset({TrialStatus.NOT_YET_RECRUITING})),
+    (r"active,?\s+not\s+recruiting", frozenset({TrialStatus.ACTIVE_NOT_RECRUITING})),
+    (r"enrolling\s+by\s+invitation", frozenset({TrialStatus.ENROLLING_BY_INVITATION})),
+    (r"completed|finished", frozenset({TrialStatus.COMPLETED})),
+    (r"terminated|stopped\s+early|halted", frozenset({TrialStatus.TERMINATED})),
+    (r"withdrawn", frozenset({TrialStatus.WITHDRAWN})),
+    (r"suspended", frozenset({TrialStatus.SUSPENDED})),
+    (r"recruiting|enrolling", frozenset({TrialStatus.RECRUITING, TrialStatus.ENROLLING_BY_INVITATION})),
+    (r"ongoing|under\s+way|underway|in\s+progress", frozenset({
+        TrialStatus.RECRUITING, TrialStatus.ACTIVE_NOT_RECRUITING, TrialStatus.ENROLLING_BY_INVITATION,
+        TrialStatus.NOT_YET_RECRUITING})),
+)
+_STATUS = re.compile(r"\b(?:" + "|".join(f"(?P<s{i}>{p})" for i, (p, _) in enumerate(_STATUS_WORDS)) + r")\b",
+                     re.IGNORECASE)
+_PEOPLE = (r"participants?|patients?|subjects?|smokers?|people|individuals|adults|children|volunteers|women|men|"
+           r"persons|cases|enrollees|enrolees")
+_NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
+_ENROLMENT = re.compile(
+    rf"(?:\b(?P<a>{_NUMBER})\s*-?\s*(?:{_PEOPLE})\b"
+    rf"|\bn\s*=\s*(?P<b>{_NUMBER})\b"
+    rf"|\benrol(?:l)?(?:ment|led|ling|ing|s)?\b\s*(?:of|:|was|=|target(?:ed)?)?\s*(?:about\s+)?(?P<c>{_NUMBER})\b)",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<![\d.,/-])(19[5-9]\d|20[0-4]\d)(?![\d%]|\s*(?:" + _PEOPLE + r"))", re.IGNORECASE)
+
+
+def find_trial_facts(text: str) -> list[Fact]:
+    folded = fold(text)
+    facts: list[Fact] = []
+    for match in _PHASE.finditer(folded):
+        raw = re.sub(r"(?<=[0-4iv])[ab]\b", "", match.group(0).lower())
+        raw = re.sub(r"\s*(?:-|to|and)\s*(?=(?:phase\s*)?(?:[1-4]|iv|i{1,3})\b)", "/", raw)
+        try:
+            phase = parse_phase(raw.replace("phase 0", "early phase 1"))
+        except ValueError:
+            continue
+        facts.append(Fact("phase", phase, match.start(), match.end(), text[match.start():match.end()]))
+    for match in _STATUS.finditer(folded):
+        index = next(i for i in range(len(_STATUS_WORDS)) if match.group(f"s{i}"))
+        facts.append(Fact("status", _STATUS_WORDS[index][1], match.start(), match.end(),
+                          text[match.start():match.end()]))
+    for match in _ENROLMENT.finditer(folded):
+        group = next(g for g in ("a", "b", "c") if match.group(g))
+        facts.append(Fact("enrollment", int(match.group(group).replace(",", "")), match.start(group),
+                          match.end(group), text[match.start():match.end()]))
+    for match in _YEAR.finditer(folded):
+        facts.append(Fact("year", int(match.group(1)), match.start(), match.end(), match.group(1)))
+    facts.sort(key=lambda f: f.start)
+    return facts
+
+
+def mentions_trial_fact(text: str) -> bool:
+    """Does ``text`` state an enrolment figure about a study (used to keep background sentences clean)?"""
+    return bool(_ENROLMENT.search(fold(text)))
+
+
+# --- counts, scores, ranks, levels, decisions -------------------------------------------------------
+
+_NUMBER_WORDS = {
+    "no": 0, "zero": 0, "none": 0, "one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "four": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50,
+}
+_COUNT_NUMBER = r"(?P<n>\d+|" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")"
+_TRIAL_COUNT = re.compile(
+    rf"(?<!phase )(?<!phase)\b{_COUNT_NUMBER}\s+(?P<q>(?:[A-Za-z0-9/,-]+\s+){{0,6}}?)(?:clinical\s+)?trials?\b",
+    re.IGNORECASE,
+)
+# Besides phases and statuses, only these words may stand between a number and "trials" for the
+# number to be a tally of the pack's trials ("3 registered clinical trials", "2 terminated Phase 2 trials").
+_TALLY_WORDS = {"registered", "clinical", "interventional", "human", "and", "or", "of", "which", "in", "total"}
+_ARTICLE_COUNT = re.compile(
+    rf"(?<!phase )(?<!phase)\b{_COUNT_NUMBER}\s+(?P<q>(?:(?:published|indexed|pubmed|retrieved|identified|relevant|supporting|"
+    rf"related)\s+)*)(?:publications|articles|papers|references|pmids|citations)\b",
+    re.IGNORECASE,
+)
+# Words that make a count about something other than the pack's evidence ("two further trials are needed").
+_NOT_A_TALLY = re.compile(r"\b(?:further|more|additional|new|future|larger|planned|proposed|needed|required|"
+                          r"randomi[sz]ed|controlled|placebo|pivotal|large|small|animal|preclinical|review)\b",
+                          re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CountClaim:
+    what: Literal["trials", "articles"]
+    value: int
+    phases: frozenset[Phase]
+    statuses: frozenset[TrialStatus] | None
+    start: int
+    end: int
+    text: str
+
+
+def _count_value(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word.lower()]
+
+
+def find_counts(text: str) -> list[CountClaim]:
+    folded = fold(text)
+    claims: list[CountClaim] = []
+    for match in _TRIAL_COUNT.finditer(folded):
+        qualifiers = match.group("q") or ""
+        after = folded[match.end():match.end() + 25]
+        if _NOT_A_TALLY.search(qualifiers) or re.match(r"\s+(?:are|is|would be|will be)\s+(?:needed|required)",
+                                                        after, re.IGNORECASE):
+            continue
+        facts = find_trial_facts(qualifiers)
+        rest = qualifiers
+        for fact in sorted(facts, key=lambda f: -f.start):
+            rest = rest[:fact.start] + " " + rest[fact.end:]
+        if any(word not in _TALLY_WORDS for word in re.findall(r"[a-z0-9/]+", rest.lower())):
+            continue
+        phases = frozenset(f.value for f in facts if f.kind == "phase")
+        status_sets = [f.value for f in facts if f.kind == "status"]
+        statuses = frozenset().union(*status_sets) if status_sets else None
+        claims.append(CountClaim("trials", _count_value(match.group("n")), phases, statuses,  # type: ignore[arg-type]
+                                 match.start(), match.end(), text[match.start():match.end()]))
+    for match in _ARTICLE_COUNT.finditer(folded):
+        if _NOT_A_TALLY.search(match.group("q") or ""):
+            continue
+        claims.append(CountClaim("articles", _count_value(match.group("n")), frozenset(), None,
+                                 match.start(), match.end(), text[match.start():match.end()]))
+    return claims
+
+
+@dataclass(frozen=True)
+class NumberClaim:
+    """A score (as a fraction), a rank, or an evidence level written in the text."""
+
+    kind: Literal["score", "rank", "level"]
+    value: float | int | str
+    decimals: int
+    start: int
+    end: int
+    text: str
+
+
+_SCORE_CUE = re.compile(r"score|txgnn|predict|probabilit|confidence", re.IGNORECASE)
+_PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.(\d+))?)\s*%")
+_FRACTION_SCORE = re.compile(r"score\s*(?:of|:|=|was|is)?\s*(0?\.(\d+)|1\.0+)(?![\d%])", re.IGNORECASE)
+_ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10}
+_ORDINAL = r"(?:first|top|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))"
+_RANK = re.compile(
+    rf"\b(?:rank(?:ed|s)?\s*(?:as\s+)?(?:its\s+|the\s+)?(?:no\.\s*|number\s+|#)?(?P<a>{_ORDINAL}|\d+)\b"
+    rf"|(?P<b>{_ORDINAL})[\s-]+rank(?:ed|ing)\b)",
+    re.IGNORECASE,
+)
+_LEVEL = re.compile(r"(?<![A-Za-z0-9])L([1-5])(?![A-Za-z0-9-])")
+_LEVEL_CUE = re.compile(r"level|證據等級|证据等级", re.IGNORECASE)
+
+
+def find_numbers(text: str) -> list[NumberClaim]:
+    """Scores (only near a score cue), ranks, and evidence levels (only near the word 'level')."""
+    folded = fold(text)
+    claims: list[NumberClaim] = []
+    cue = _SCORE_CUE.search(folded)
+    if cue:
+        for match in _PERCENT.finditer(folded):
+            decimals = len(match.group(2) or "")
+            claims.append(NumberClaim("score", float(match.group(1)) / 100, decimals + 2, match.start(), match.end(),
+                                      match.group(0)))
+    for match in _FRACTION_SCORE.finditer(folded):
+        claims.append(NumberClaim("score", float(match.group(1)), len(match.group(2) or ""), match.start(1),
+                                  match.end(1), match.group(1)))
+    for match in _RANK.finditer(folded):
+        word = (match.group("a") or match.group("b")).lower()
+        rank = _ORDINALS.get(word) or int(re.sub(r"\D", "", word))
+        claims.append(NumberClaim("rank", rank, 0, match.start(), match.end(), text[match.start():match.end()]))
+    if _LEVEL_CUE.search(folded):
+        for match in _LEVEL.finditer(folded):
+            claims.append(NumberClaim("level", f"L{match.group(1)}", 0, match.start(), match.end(), match.group(0)))
+    return claims
+
+
+_DECISION = re.compile(
+    r"decision\b[^.\n|]{0,25}?[:|]\s*(?:\*\*)?\s*(Go|Proceed with Guardrails|Research Question|Hold)\b",
+    re.IGNORECASE,
+)
+
+
+def find_decisions(text: str) -> list[Span]:
+    """'Decision: Hold', '| Recommended Decision | Research Question |' -> the decision's span."""
+    return [Span(m.start(1), m.end(1), m.group(1)) for m in _DECISION.finditer(fold(text))]

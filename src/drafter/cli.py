@@ -135,7 +135,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _cmd_import_txgnn(args: argparse.Namespace) -> int:
     try:
-        loaded = read_pack(args.input)
+        loaded = read_pack(args.input, country=args.country)
     except PackError as exc:
         for problem in exc.problems:
             _err(str(problem))
@@ -250,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-txgnn", help="convert a TxGNN v4 pack to drafter's format")
     p.add_argument("input", metavar="IN.json")
     p.add_argument("-o", "--output", required=True, metavar="OUT.json", help="'-' for stdout")
+    p.add_argument("--country", metavar="CC", help="ISO 3166-1 alpha-2 code, when the candidate id's prefix is wrong")
     p.set_defaults(func=_cmd_import_txgnn)
     return parser
 

@@ -64,13 +64,17 @@ def load_pack(source: PackSource, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Evid
     return read_pack(source, max_bytes=max_bytes).pack
 
 
-def read_pack(source: PackSource, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedPack:
+def read_pack(source: PackSource, *, max_bytes: int = DEFAULT_MAX_BYTES, country: str | None = None) -> LoadedPack:
+    """Like :func:`load_pack`, returning the warnings, the detected format and the file's sha256.
+
+    ``country`` only applies to TxGNN packs, whose candidate-id prefix is not always the country.
+    """
     if isinstance(source, Mapping):
-        return _from_object(dict(source), file=None, sha256=None)
+        return _from_object(dict(source), file=None, sha256=None, country=country)
     file = os.fspath(source)
     raw = _read_bytes(Path(file), max_bytes)
     obj = _parse_json(raw, file)
-    return _from_object(obj, file=file, sha256=hashlib.sha256(raw).hexdigest())
+    return _from_object(obj, file=file, sha256=hashlib.sha256(raw).hexdigest(), country=country)
 
 
 def detect_format(obj: Mapping[str, Any]) -> SourceFormat:
@@ -205,7 +209,7 @@ def _too_deep(obj: Any) -> str | None:
 # --- validation -------------------------------------------------------------------------------------
 
 
-def _from_object(obj: Any, *, file: str | None, sha256: str | None) -> LoadedPack:
+def _from_object(obj: Any, *, file: str | None, sha256: str | None, country: str | None = None) -> LoadedPack:
     if not isinstance(obj, dict):
         raise PackError([PackProblem("", "a JSON object at the top level", found=_describe(obj))], file=file)
     deep = _too_deep(obj)
@@ -216,11 +220,12 @@ def _from_object(obj: Any, *, file: str | None, sha256: str | None) -> LoadedPac
     if source_format == "txgnn-v4":
         from drafter.pack.txgnn import import_txgnn
 
-        pack, import_warnings = import_txgnn(obj, file=file)
-        warnings.extend(import_warnings)
-    else:
-        pack = validate_pack_object(obj, file=file)
-        warnings.extend(unknown_fields(EvidencePack, obj))
+        # The importer runs the consistency checks itself and reports them at TxGNN paths.
+        pack, import_warnings = import_txgnn(obj, file=file, country=country)
+        return LoadedPack(pack=pack, source_format=source_format, warnings=[w.located(file) for w in import_warnings],
+                          file=file, sha256=sha256)
+    pack = validate_pack_object(obj, file=file)
+    warnings.extend(unknown_fields(EvidencePack, obj))
     problems = consistency_problems(pack)
     errors = [p for p in problems if p.severity == "error"]
     if errors:

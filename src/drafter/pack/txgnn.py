@@ -83,11 +83,15 @@ class _Section:
 # --- public interface -------------------------------------------------------------------------------
 
 
-def import_txgnn(obj: dict[str, Any], *, file: str | None = None) -> tuple[EvidencePack, list[PackProblem]]:
+def import_txgnn(
+    obj: dict[str, Any], *, file: str | None = None, country: str | None = None
+) -> tuple[EvidencePack, list[PackProblem]]:
     """Convert a TxGNN v4 pack to an :class:`EvidencePack`.
 
     Returns the pack and one warning per repair made, located by its JSON path in the TxGNN input.
     Raises :class:`PackError` listing every error (and the warnings) when the pack cannot be imported.
+    ``country`` (ISO 3166-1 alpha-2) overrides the candidate id's prefix, which some forks leave at
+    their parent's "TW-".
     """
     if not isinstance(obj, dict):
         raise PackError([PackProblem("", "a JSON object at the top level", found=_describe(obj))], file=file)
@@ -97,7 +101,7 @@ def import_txgnn(obj: dict[str, Any], *, file: str | None = None) -> tuple[Evide
     data = {
         "meta": whole.take(_meta_section(obj)),
         "drug": whole.take(_drug_section(obj.get("drug"))),
-        "jurisdiction": whole.take(_jurisdiction_section(candidate_id, obj.get("taiwan_regulatory"))),
+        "jurisdiction": whole.take(_jurisdiction_section(candidate_id, obj.get("taiwan_regulatory"), country)),
         "safety": whole.take(_safety_section(obj.get("safety"))),
         "predicted_indications": whole.take(_indications_section(obj)),
     }
@@ -558,13 +562,19 @@ _LICENCE_FIELDS = {"number": "license_number", "product": "product_name_zh", "do
                    "holder": "manufacturer", "indication_text": "approved_indication_text"}
 
 
-def _jurisdiction_section(candidate_id: Any, regulatory: Any) -> _Section:
+def _jurisdiction_section(candidate_id: Any, regulatory: Any, country_override: str | None = None) -> _Section:
     """Country from the candidate-id prefix; taiwan_regulatory (every fork's key) -> Jurisdiction."""
     section = _Section(origins={"jurisdiction": ("taiwan_regulatory", {
         "country": "meta.candidate_id", "regulator": "meta.candidate_id",
         "total_licences": "taiwan_regulatory.total_licenses", "licences": "taiwan_regulatory.licenses"})})
     country = _country(candidate_id)
-    if country is None and not _is_gap(candidate_id) and isinstance(candidate_id, str):
+    if country_override is not None:
+        if country is not None and country != country_override:
+            section.problems.append(_warn("meta.candidate_id", f"a prefix matching the given country "
+                                          f"{country_override} (the prefix says {country}; the given country is used)",
+                                          candidate_id))
+        country = country_override
+    elif country is None and not _is_gap(candidate_id) and isinstance(candidate_id, str):
         section.problems.append(_error("meta.candidate_id", "a candidate id starting with the country code, "
                                        "such as 'TW-DB00181-multi' or 'UK-DB00181-multi'", candidate_id))
     record, more = _object(regulatory, "taiwan_regulatory")
@@ -669,12 +679,17 @@ def _interaction(entry: Any, path: str) -> tuple[dict[str, Any] | None, list[Pac
     if name is None:
         return None, [_warn(path, "the interacting drug under drug, drug_name, interacting_drug, name, drug_b "
                                   "or object (record skipped)")]
-    if body is None:
-        return None, [_warn(path, "a description of the interaction under description, desc, summary, interaction, "
-                                  "text or management (record skipped)")]
     severity_key, severity_value = _first(entry, _SEVERITY_KEYS)
     severity, problems = _severity(severity_value, _at(path, severity_key or "severity"))
     label = str(source).strip() if source is not None else "TxGNN pack: safety.ddi.interactions"
+    if body is None:
+        # DDInter-style records carry only a drug and a level; keeping them with a plain sentence loses
+        # nothing, while skipping them would drop every interaction such a source reported.
+        body = (f"An interaction with {str(name).strip()} is listed by {label}"
+                + (f" with severity {severity.value}" if severity is not InteractionSeverity.UNKNOWN else "")
+                + "; the record gives no description.")
+        problems.append(_warn(path, "a description of the interaction under description, desc, summary, "
+                                    "interaction, text or management (kept with a generated sentence)"))
     return {"interacting": str(name).strip(), "severity": severity.value, "text": body, "source": label}, problems
 
 
@@ -768,8 +783,8 @@ def _phase(value: Any, path: str) -> tuple[Phase, list[PackProblem]]:
                                            "(read as unknown)", value)]
 
 
-_ICTRP_AMBIGUOUS_STATUS = frozenset({"not recruiting", "not yet recruiting or recruiting",
-                                     "authorised-recruitment may be ongoing or finished"})
+# ICTRP's "Not recruiting" covers trials that are active and trials that ended; EUCTR's long form too.
+_ICTRP_AMBIGUOUS_STATUS = frozenset({"not recruiting", "authorised-recruitment may be ongoing or finished"})
 
 
 def _status(value: Any, path: str, *, ictrp: bool = False) -> tuple[TrialStatus, list[PackProblem]]:

@@ -1,0 +1,75 @@
+"""The seed report (an unverified LLM report) read by the verifier in lint mode.
+
+The seed file is read from ../shared at test time and never copied into the repository.
+"""
+
+from pathlib import Path
+
+import pytest
+
+import drafter
+from drafter.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT.parent / "shared" / "seeds" / "000_7ef618eb6fcc5002.txt"
+
+pytestmark = pytest.mark.skipif(
+    not SEED.is_file(), reason=f"seed report not found at {SEED} (it is present beside the repository in CI)"
+)
+
+
+def lint(pack_name: str) -> drafter.Verification:
+    pack = drafter.load_pack(ROOT / "examples" / "packs" / f"{pack_name}.json")
+    return drafter.verify_markdown(pack, SEED.read_text(encoding="utf-8"))
+
+
+def test_unsupported_safety_claims_in_next_steps_are_errors():
+    result = lint("baclofen-uk")
+    no_data = {f.span.lower() for f in result.findings if f.code == "SAFETY_NO_DATA"}
+    assert {"sedation", "respiratory depression", "withdrawal"} <= no_data
+    monitoring_line = [f for f in result.findings if f.code == "SAFETY_NO_DATA" and f.span == "sedation"][0]
+    assert "Safety monitoring plan" in monitoring_line.statement
+    assert monitoring_line.indication == "Nicotine Dependence"
+
+
+def test_conflicting_evidence_levels_are_reported():
+    result = lint("baclofen-uk")
+    conflicts = [f for f in result.findings if f.code == "LEVEL_CONFLICT"]
+    assert len(conflicts) == 1
+    assert conflicts[0].indication == "Attention Deficit-Hyperactivity Disorder"
+    assert "L4, L5" in conflicts[0].message
+    stated = sorted(f.span for f in result.findings if f.code == "LEVEL_MISMATCH")
+    assert stated == ["L3", "L4", "L5"]  # L5 and L4 for ADHD (computed L3), L3 for nicotine (computed L2)
+
+
+def test_no_false_alarm_on_the_citations_shared_with_the_pack():
+    result = lint("baclofen-uk")
+    citation_codes = {"ID_UNKNOWN", "ID_MALFORMED", "ID_OUT_OF_SCOPE", "TRIAL_PHASE_MISMATCH",
+                      "TRIAL_STATUS_MISMATCH", "TRIAL_ENROLMENT_MISMATCH", "YEAR_MISMATCH", "TRIAL_FACT_UNKNOWN"}
+    assert [str(f) for f in result.findings if f.code in citation_codes] == []
+
+
+def test_the_count_the_report_inflates_is_caught():
+    result = lint("baclofen-uk")
+    counts = [f for f in result.findings if f.code == "COUNT_MISMATCH"]
+    assert {f.span for f in counts} == {"20 publications", "20"}  # the pack holds 10 for nicotine dependence
+
+
+def test_the_full_baclofen_pack_supports_the_safety_claims():
+    without_safety = lint("baclofen-uk")
+    with_safety = lint("baclofen")
+    gone = {(f.code, f.location, f.span) for f in without_safety.findings} - {
+        (f.code, f.location, f.span) for f in with_safety.findings}
+    assert {code for code, _, _ in gone} == {"SAFETY_NO_DATA"}
+    assert {span.lower() for _, _, span in gone} >= {"sedation", "respiratory depression", "withdrawal"}
+    assert not [f for f in with_safety.findings if f.code.startswith("SAFETY_")]
+    # what remains is about the evidence, which the safety section does not change
+    assert {f.code for f in with_safety.findings} == {"LEVEL_MISMATCH", "LEVEL_CONFLICT", "COUNT_MISMATCH"}
+
+
+def test_verify_command_exits_1_and_lists_the_findings(capsys):
+    assert main(["verify", "--pack", str(ROOT / "examples/packs/baclofen-uk.json"), str(SEED)]) == 1
+    out = capsys.readouterr().out
+    assert "SAFETY_NO_DATA: 'respiratory depression'" in out
+    assert "LEVEL_CONFLICT" in out
+    assert out.strip().splitlines()[-1].endswith("against " + str(ROOT / "examples/packs/baclofen-uk.json"))

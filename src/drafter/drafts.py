@@ -120,6 +120,19 @@ def sections_model_for(keys: Sequence[str]) -> type[IndicationSections]:
     )
 
 
+def report_model_for(keys: Sequence[str], ranks: Sequence[int]) -> type[ReportDraft]:
+    """The response model of one drafting call: the ranks drafted, and keys as an enum where it fits."""
+    sections = sections_model_for(keys)
+    rank_type: Any = Literal[tuple(sorted(set(ranks)))]  # type: ignore[valid-type]
+    indication = create_model(
+        "IndicationDraft", __base__=IndicationDraft,
+        rank=(rank_type, Field(description="The rank of the predicted indication these sections are for")),
+        sections=(sections, ...),
+    )
+    return create_model("ReportDraft", __base__=ReportDraft,  # type: ignore[no-any-return]
+                        indications=(list[indication], ...))
+
+
 # --- OpenAI strict-mode schema rules ----------------------------------------------------------------
 
 _SUPPORTED = {

@@ -1,0 +1,297 @@
+"""Assembly: the report as Markdown, a JSON record with provenance, and a self-contained HTML page.
+
+Every table and figure comes from the pack and the rules; only the statements of the drafted
+sections come from the model, and only once they verified. A withheld indication is shown as a
+deterministic summary of its evidence with a visible notice, and none of its failed text. The same
+pack, the same model responses and the same date give byte-identical outputs: there is no clock,
+no randomness and no unordered iteration in here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from drafter.drafting import DraftResult, DraftStatus, IndicationOutcome
+from drafter.drafts import Statement, Support
+from drafter.llm import Usage
+from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX, EvidencePack, MarketStatus, dump_pack
+from drafter.prompts import safety_lines
+from drafter.rules import IndicationAssessment
+from drafter.verifier import CODES, Finding, Verification
+
+RECORD_SCHEMA = "drafter.report/1"
+DISCLAIMER = (
+    "This report is for research and evaluation only. It is not medical advice, a prescribing recommendation "
+    "or a regulatory opinion. Every repurposing candidate needs prospective clinical validation. The ranking "
+    "comes from the TxGNN model; the drafted sections were checked by drafter's deterministic verifier against "
+    "the evidence pack, which can only be as complete as the pack itself."
+)
+CHECKS = (
+    "every PMID and trial id exists in the pack and belongs to the indication",
+    "ids written in a statement are among its cited keys",
+    "phases, statuses, enrolment figures and years next to an id match the pack",
+    "counts, scores, ranks and evidence levels match the rules",
+    "every safety term is covered by a cited safety item; no unsupported absence-of-risk claim",
+    "each decision is within the ceiling its evidence level and stage allow",
+    "background statements carry no ids, trial facts or safety claims",
+)
+
+
+def pack_fingerprint(pack: EvidencePack) -> str:
+    """sha256 of the pack's canonical JSON (the same for a TxGNN pack and its imported copy)."""
+    canonical = json.dumps(dump_pack(pack), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def key_url(key: str) -> str | None:
+    """Where a reader checks a cited item: PubMed, ClinicalTrials.gov, ICTRP, or the report's own section."""
+    if key.startswith("PMID:"):
+        return f"https://pubmed.ncbi.nlm.nih.gov/{key[5:]}/"
+    if key.startswith("NCT"):
+        return f"https://clinicaltrials.gov/study/{key}"
+    if key.startswith(SAFETY_KEY_PREFIX):
+        return "#safety-considerations"
+    if key == MOA_KEY:
+        return "#why-is-this-prediction-reasonable"
+    return f"https://trialsearch.who.int/Trial2.aspx?TrialID={key}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """One assembled report and everything needed to audit it."""
+
+    status: DraftStatus
+    markdown: str
+    html: str
+    record: dict[str, Any]
+    verification: Verification
+    usage: Usage
+    result: DraftResult
+
+    @property
+    def record_json(self) -> str:
+        return json.dumps(self.record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+# --- context: everything the templates print, computed once ------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _jurisdictions() -> dict[str, Any]:
+    text = resources.files("drafter").joinpath("data", "jurisdictions.json").read_text(encoding="utf-8")
+    return json.loads(text)["jurisdictions"]  # type: ignore[no-any-return]
+
+
+def _statement(statement: Statement) -> dict[str, Any]:
+    return {"text": statement.text, "background": statement.support is Support.BACKGROUND,
+            "cites": [{"key": k, "url": key_url(k)} for k in statement.keys]}
+
+
+def _sections(outcome: IndicationOutcome) -> dict[str, Any] | None:
+    if outcome.sections is None:
+        return None
+    sections = outcome.sections
+    return {
+        "paragraphs": [[_statement(s) for s in p.statements] for p in sections.mechanistic_rationale.paragraphs],
+        "decision": sections.conclusion.decision.value,
+        "rationale": [_statement(s) for s in sections.conclusion.rationale],
+        "next_steps": [_statement(s) for s in sections.conclusion.next_steps],
+    }
+
+
+def _withheld_summary(assessment: IndicationAssessment) -> str:
+    trials = f"{assessment.trial_count} trial(s)" + (f" ({assessment.trial_breakdown})" if assessment.trial_breakdown
+                                                      else "")
+    return (f"The evidence pack holds {trials} and {assessment.article_count} article(s) for this indication. "
+            f"Evidence level {assessment.level_reason}. Decision ceiling by rule: "
+            f"{assessment.decision_ceiling.value}. No drafted decision is shown.")
+
+
+def _indication(pack: EvidencePack, outcome: IndicationOutcome | None, assessment: IndicationAssessment,
+                rank: int) -> dict[str, Any]:
+    indication = next(i for i in pack.predicted_indications if i.rank == rank)
+    return {
+        "rank": rank,
+        "disease": indication.disease_name,
+        "score": f"{indication.score:.2%}",
+        "assessment": assessment,
+        "trials": [{"id": t.registry_id, "url": key_url(t.registry_id), "phase": t.phase.label,
+                    "status": t.status.label, "enrollment": "unknown" if t.enrollment is None else str(t.enrollment),
+                    "dates": " to ".join(d for d in (t.start_date, t.completion_date) if d) or "unknown",
+                    "title": t.title or "", "duplicate_of": t.duplicate_of} for t in indication.trials],
+        "articles": [{"pmid": a.pmid, "url": key_url(a.key), "year": a.year or "", "type": a.study_type.label
+                      if a.study_type else "", "journal": a.journal or "", "title": a.title or ""}
+                     for a in indication.articles],
+        "status": outcome.status.value if outcome else "not drafted",
+        "drafted": outcome is not None,
+        "withheld": outcome is not None and outcome.status is DraftStatus.WITHHELD,
+        "withheld_reason": outcome.withheld_reason if outcome else None,
+        "withheld_summary": _withheld_summary(assessment),
+        "sections": _sections(outcome) if outcome else None,
+        "accepted_at": outcome.accepted_at if outcome else None,
+    }
+
+
+def _market(pack: EvidencePack) -> dict[str, Any]:
+    jurisdiction = pack.jurisdiction
+    info = _jurisdictions().get(jurisdiction.country, {})
+    regulator = jurisdiction.regulator or info.get("regulator") or "the national regulator"
+    status = {MarketStatus.MARKETED: "marketed", MarketStatus.NOT_MARKETED: "not marketed",
+              MarketStatus.UNKNOWN: None}[jurisdiction.market_status]
+    return {
+        "country": info.get("name", jurisdiction.country),
+        "regulator": regulator,
+        "status": status,
+        "total_licences": jurisdiction.total_licences,
+        "licences": [lic.model_dump() for lic in jurisdiction.licences],
+        "sources": info.get("sources", []),
+        "reporting": info.get("reporting"),
+    }
+
+
+def _safety(pack: EvidencePack) -> dict[str, Any]:
+    groups: dict[str, list[dict[str, str]]] = {}
+    if pack.safety is not None:
+        for (section, item), line in zip(pack.safety.items(), safety_lines(pack), strict=True):
+            groups.setdefault(section.replace("_", " ").capitalize(), []).append(
+                {"key": line.key, "kind": line.section, "text": item.text, "source": item.source or ""})
+    return {"has_data": pack.has_safety_data(), "groups": groups}
+
+
+def _findings(outcomes: list[IndicationOutcome]) -> list[dict[str, Any]]:
+    """Findings for the appendix: warnings of accepted sections, errors of withheld ones (no draft text)."""
+    rows = []
+    for outcome in outcomes:
+        for finding in outcome.verification.findings:
+            rows.append({"rank": outcome.rank, "code": finding.code, "severity": finding.severity.value,
+                         "location": finding.location, "message": finding.message})
+    return rows
+
+
+def build_context(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None) -> dict[str, Any]:
+    pack, assessment = result.pack, result.assessment
+    outcomes = {o.rank: o for o in result.outcomes}
+    drafted = [_indication(pack, outcomes[r], assessment.for_rank(r), r) for r in sorted(outcomes)]
+    further = [_indication(pack, None, a, a.rank) for a in assessment.indications if a.rank not in outcomes]
+    top = drafted[0] if drafted else _indication(pack, None, assessment.indications[0], assessment.indications[0].rank)
+    original = "; ".join(pack.drug.original_indications) or "its licensed indications"
+    first = pack.drug.original_indications[0] if pack.drug.original_indications else "its licensed indications"
+    original_short = re.split(r",|;|\(| e\.g\.| such as", first, maxsplit=1)[0].strip()
+    return {
+        "drug": pack.drug,
+        "drug_name": pack.drug.inn[:1].upper() + pack.drug.inn[1:],
+        "original": original,
+        "original_short": original_short[:1].upper() + original_short[1:],
+        "top": top,
+        "drafted": drafted,
+        "further": further,
+        "indication_count": len(pack.predicted_indications),
+        "market": _market(pack),
+        "safety": _safety(pack),
+        "data_gaps": [gap.item for gap in pack.meta.data_gaps],
+        "status": result.status.value,
+        "findings": _findings(result.outcomes),
+        "checks": CHECKS,
+        "codes": CODES,
+        "model": result.model,
+        "prompt_versions": result.prompts.versions,
+        "prompt_fingerprint": result.prompts.fingerprint,
+        "pack_id": pack.meta.pack_id,
+        "pack_sha256": pack_sha256 or pack_fingerprint(pack),
+        "rule_table": assessment.rule_table,
+        "usage": result.usage.as_dict(),
+        "attempts": len(result.attempts),
+        "date": report_date.isoformat(),
+        "disclaimer": DISCLAIMER,
+    }
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+
+def _md_cell(value: object) -> str:
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+@lru_cache(maxsize=2)
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("drafter", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["cell"] = _md_cell
+    env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+    return env
+
+
+def render_markdown(context: dict[str, Any]) -> str:
+    return _environment(False).get_template("report.md.j2").render(**context)
+
+
+def render_html(context: dict[str, Any]) -> str:
+    return _environment(True).get_template("report.html.j2").render(**context)
+
+
+def build_record(result: DraftResult, context: dict[str, Any]) -> dict[str, Any]:
+    """Everything above as data, plus provenance: pack hash, model, prompts, findings, attempts, usage."""
+    indications = []
+    for outcome in result.outcomes:
+        a = result.assessment.for_rank(outcome.rank)
+        indications.append({
+            "rank": outcome.rank, "disease": outcome.disease_name, "status": outcome.status.value,
+            "accepted_at_attempt": outcome.accepted_at, "withheld_reason": outcome.withheld_reason,
+            "evidence": {"level": a.level, "reason": a.level_reason, "deciding_keys": list(a.deciding_keys),
+                         "trials": a.trial_count, "articles": a.article_count, "stage": a.stage,
+                         "decision_ceiling": a.decision_ceiling.value},
+            "sections": outcome.sections.model_dump(mode="json") if outcome.sections else None,
+            "findings": [f.as_dict() for f in outcome.verification.findings
+                         if outcome.status is not DraftStatus.WITHHELD or f.severity.value == "error"],
+        })
+    return {
+        "schema": RECORD_SCHEMA,
+        "status": result.status.value,
+        "date": context["date"],
+        "pack": {"pack_id": context["pack_id"], "sha256": context["pack_sha256"], "drug": result.pack.drug.inn,
+                 "jurisdiction": result.pack.jurisdiction.country},
+        "model": result.model,
+        "prompts": {"versions": result.prompts.versions, "fingerprint": result.prompts.fingerprint},
+        "rule_table": context["rule_table"],
+        "indications": indications,
+        "further_predictions": [{"rank": f["rank"], "disease": f["disease"], "level": f["assessment"].level}
+                                for f in context["further"]],
+        "attempts": [a.as_dict() for a in result.attempts],
+        "usage": result.usage.as_dict(),
+    }
+
+
+def combined_verification(result: DraftResult) -> Verification:
+    findings: list[Finding] = []
+    for outcome in result.outcomes:
+        findings.extend(outcome.verification.findings)
+    return Verification(tuple(findings))
+
+
+def assemble(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None) -> Report:
+    context = build_context(result, report_date=report_date, pack_sha256=pack_sha256)
+    return Report(
+        status=result.status,
+        markdown=render_markdown(context),
+        html=render_html(context),
+        record=build_record(result, context),
+        verification=combined_verification(result),
+        usage=result.usage,
+        result=result,
+    )

@@ -1,0 +1,246 @@
+"""The model client: the openai SDK with strict structured outputs, and one owner per fault.
+
+Transport faults (429 honouring Retry-After, 500/502/503/504, timeouts, dropped connections) are
+retried here by tenacity with jittered exponential backoff and a bound. The SDK's own retries are
+set to 0, explicitly, on every client this module uses (including one the caller passes in), so a
+fault is never retried by two layers at once: stacked, one 429 would become nine calls. Errors that
+retrying cannot fix (400, 401, 403, 404, ...) are raised at once.
+
+The drafting loop above this module retries only on drafter's own rejections (schema or verifier),
+never on transport errors; see :mod:`drafter.drafting`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from drafter.errors import UserError
+
+DEFAULT_MODEL = "gpt-4.1-mini"
+MODEL_ENV = "DRAFTER_MODEL"
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 60.0
+
+
+def resolve_model(model: str | None) -> str:
+    """An explicit model, else $DRAFTER_MODEL, else the documented default."""
+    return model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+@dataclass
+class Usage:
+    """Tokens and requests, summed over every call of a report, successful or not."""
+
+    requests: int = 0
+    failed_requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, other: Usage) -> None:
+        for name in ("requests", "failed_requests", "prompt_tokens", "completion_tokens", "cached_tokens",
+                     "reasoning_tokens"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {"requests": self.requests, "failed_requests": self.failed_requests,
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "cached_tokens": self.cached_tokens, "reasoning_tokens": self.reasoning_tokens,
+                "total_tokens": self.total_tokens}
+
+    @classmethod
+    def from_response(cls, usage: Any) -> Usage:
+        if usage is None:
+            return cls(requests=1)
+        prompt_details = getattr(usage, "prompt_tokens_details", None)
+        completion_details = getattr(usage, "completion_tokens_details", None)
+        return cls(
+            requests=1,
+            prompt_tokens=usage.prompt_tokens or 0,
+            completion_tokens=usage.completion_tokens or 0,
+            cached_tokens=(getattr(prompt_details, "cached_tokens", 0) or 0) if prompt_details else 0,
+            reasoning_tokens=(getattr(completion_details, "reasoning_tokens", 0) or 0) if completion_details else 0,
+        )
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """One completed chat call: what came back, why it stopped, what it cost."""
+
+    content: str | None
+    refusal: str | None
+    finish_reason: str
+    usage: Usage
+    model: str
+    transport_failures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds for transport retries (the SDK's own are off)."""
+
+    max_attempts: int = 5
+    max_seconds: float = 300.0
+    backoff_max: float = 30.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Retry timeouts, dropped connections, 429 and 5xx gateways; never a client error."""
+    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code in TRANSIENT_STATUS
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The server's Retry-After (seconds, HTTP date, or retry-after-ms), if it sent one."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+class _WaitRetryAfterOrJitter:
+    """Wait what the server asked for (capped), else jittered exponential backoff."""
+
+    def __init__(self, backoff_max: float) -> None:
+        self.jitter = wait_random_exponential(multiplier=0.5, max=backoff_max)
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = retry_after_seconds(exc) if exc is not None else None
+        if asked is not None:
+            return min(asked, MAX_RETRY_AFTER_SECONDS)
+        return float(self.jitter(state))
+
+
+def _retrying_kwargs(policy: RetryPolicy, failures: list[str]) -> dict[str, Any]:
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        failures.append(f"{type(exc).__name__}: {exc}")
+
+    return {
+        "retry": retry_if_exception(is_transient),
+        "stop": stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_seconds),
+        "wait": _WaitRetryAfterOrJitter(policy.backoff_max),
+        "before_sleep": before_sleep,
+        "reraise": True,
+    }
+
+
+def response_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
+
+
+def _result(response: Any, model: str, failures: list[str]) -> CallResult:
+    choice = response.choices[0]
+    usage = Usage.from_response(response.usage)
+    usage.failed_requests = len(failures)
+    return CallResult(
+        content=choice.message.content,
+        refusal=getattr(choice.message, "refusal", None),
+        finish_reason=choice.finish_reason or "unknown",
+        usage=usage,
+        model=response.model or model,
+        transport_failures=tuple(failures),
+    )
+
+
+def _no_sdk_retries(client: Any) -> Any:
+    return client.with_options(max_retries=0)
+
+
+def make_client(*, api_key: str | None = None, base_url: str | None = None, timeout: float = 120.0) -> openai.OpenAI:
+    """An OpenAI (or compatible) client from arguments or OPENAI_API_KEY / OPENAI_BASE_URL."""
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise UserError("no API key: set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible "
+                        "endpoint), or pass --replay CASSETTE to draft from recorded responses")
+    return openai.OpenAI(api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL"), timeout=timeout,
+                         max_retries=0)
+
+
+def make_async_client(*, api_key: str | None = None, base_url: str | None = None,
+                      timeout: float = 120.0) -> openai.AsyncOpenAI:
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise UserError("no API key: set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible "
+                        "endpoint), or pass --replay CASSETTE to draft from recorded responses")
+    return openai.AsyncOpenAI(api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL"), timeout=timeout,
+                              max_retries=0)
+
+
+def complete(
+    client: openai.OpenAI,
+    messages: Sequence[dict[str, str]],
+    *,
+    model: str,
+    schema_name: str,
+    schema: dict[str, Any],
+    policy: RetryPolicy | None = None,
+    max_tokens: int | None = None,
+) -> CallResult:
+    """One structured-output chat call, with transport faults retried here and only here."""
+    failures: list[str] = []
+    sdk = _no_sdk_retries(client)
+    for attempt in Retrying(**_retrying_kwargs(policy or RetryPolicy(), failures)):
+        with attempt:
+            response = sdk.chat.completions.create(
+                model=model, messages=list(messages), response_format=response_format(schema_name, schema),
+                temperature=0, **({"max_completion_tokens": max_tokens} if max_tokens else {}),
+            )
+    return _result(response, model, failures)
+
+
+async def acomplete(
+    client: openai.AsyncOpenAI,
+    messages: Sequence[dict[str, str]],
+    *,
+    model: str,
+    schema_name: str,
+    schema: dict[str, Any],
+    policy: RetryPolicy | None = None,
+    max_tokens: int | None = None,
+) -> CallResult:
+    failures: list[str] = []
+    sdk = _no_sdk_retries(client)
+    async for attempt in AsyncRetrying(**_retrying_kwargs(policy or RetryPolicy(), failures)):
+        with attempt:
+            response = await sdk.chat.completions.create(
+                model=model, messages=list(messages), response_format=response_format(schema_name, schema),
+                temperature=0, **({"max_completion_tokens": max_tokens} if max_tokens else {}),
+            )
+    return _result(response, model, failures)

@@ -9,16 +9,23 @@ never hides the results for the others.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+
+import openai
 
 from pydantic import ValidationError
 
+from drafter.assemble import Report
+from drafter.drafting import DEFAULT_MAX_INDICATIONS
 from drafter.drafts import ReportDraft
 from drafter.errors import PackError, UserError
 from drafter.fsio import write_text_atomic
+from drafter.llm import DEFAULT_MODEL, MODEL_ENV, make_client
 from drafter.pack import LoadedPack, dump_pack, read_pack
 from drafter.pack.load import validation_problems
 from drafter.resources import shipped_dir
@@ -217,6 +224,83 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return status
 
 
+# --- draft ------------------------------------------------------------------------------------------
+
+FORMATS = ("md", "json", "html")
+
+
+def _parse_formats(text: str) -> list[str]:
+    formats = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise UserError(f"--format: expected a comma-separated list of {', '.join(FORMATS)}, found {text!r}")
+    return formats
+
+
+def write_report(report: Report, out_dir: Path, stem: str, formats: Sequence[str]) -> list[Path]:
+    """Each output written to a temporary file and renamed, so a killed run never leaves half a report."""
+    texts = {"md": report.markdown, "json": report.record_json, "html": report.html}
+    return [write_text_atomic(out_dir / f"{stem}.{fmt}", texts[fmt]) for fmt in formats]
+
+
+def _cmd_draft(args: argparse.Namespace) -> int:
+    from drafter.drafting import DraftError, DraftStatus
+    from drafter.pipeline import draft_report
+
+    formats = _parse_formats(args.format)
+    report_date = _parse_date(args.date)
+    out_dir = Path(args.output)
+    with _model_access(args.replay) as client:
+        status = EXIT_OK
+        for path in args.packs:
+            try:
+                loaded = read_pack(path)
+            except PackError as exc:
+                for problem in exc.problems:
+                    _err(str(problem))
+                status = EXIT_BAD_INPUT
+                continue
+            for warning in loaded.warnings:
+                _err(str(warning))
+            try:
+                report = draft_report(loaded.pack, client=client, model=args.model, max_repairs=args.max_repairs,
+                                      max_indications=args.max_indications, prompts=args.prompts,
+                                      rules=args.rule_table, report_date=report_date)
+            except DraftError as exc:
+                _err(f"{path}: drafting failed: {exc} ({len(exc.attempts)} attempt(s), "
+                     f"{exc.usage.total_tokens} tokens spent)")
+                status = max(status, EXIT_CHECK_FAILED)
+                continue
+            written = write_report(report, out_dir, loaded.pack.meta.pack_id, formats)
+            usage = report.usage
+            print(f"{path}: {report.status.value}; {usage.requests} call(s), {usage.prompt_tokens} prompt + "
+                  f"{usage.completion_tokens} completion tokens; wrote {', '.join(str(p) for p in written)}")
+            if report.status is DraftStatus.WITHHELD:
+                status = max(status, EXIT_CHECK_FAILED)
+    return status
+
+
+def _parse_date(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--date: expected YYYY-MM-DD, found {text!r}") from None
+
+
+@contextlib.contextmanager
+def _model_access(replay: str | None) -> Iterator[openai.OpenAI]:
+    """A real client from the environment, or one whose HTTP is served from a recorded cassette."""
+    if replay is None:
+        yield make_client()
+        return
+    from drafter.replay import replaying
+
+    with replaying(replay) as client:
+        yield client
+
+
 # --- entry point ------------------------------------------------------------------------------------
 
 
@@ -233,6 +317,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule-table", metavar="FILE", help="a replacement rule table (JSON); default: TxGNN's")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_rules)
+
+    p = sub.add_parser("draft", help="draft, verify and assemble reports (exit 1 if any section is withheld)")
+    p.add_argument("packs", nargs="+", metavar="PACK")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--format", default="md,json,html", help="comma-separated: md, json, html (default: all)")
+    p.add_argument("--replay", metavar="CASSETTE", help="serve model responses from a recorded cassette (no key needed)")
+    p.add_argument("--model", help=f"model name (default: ${MODEL_ENV} or {DEFAULT_MODEL})")
+    p.add_argument("--max-repairs", type=int, default=2, metavar="N")
+    p.add_argument("--max-indications", type=int, default=DEFAULT_MAX_INDICATIONS, metavar="N",
+                   help="drafted indications per report: the top-ranked one and further ones with evidence")
+    p.add_argument("--prompts", metavar="DIR", help="a folder of prompt templates replacing the shipped ones")
+    p.add_argument("--rule-table", metavar="FILE", help="a replacement rule table (JSON); default: TxGNN's")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the report's date (default: today)")
+    p.set_defaults(func=_cmd_draft)
 
     p = sub.add_parser("verify", help="check drafted sections (JSON) or any report (Markdown/text) against a pack; "
                        "exit 1 if errors")

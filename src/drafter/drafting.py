@@ -24,7 +24,7 @@ from tenacity import AsyncRetrying, Retrying, retry_if_exception_type, stop_afte
 
 from drafter.drafts import IndicationSections, ReportDraft, report_model_for, strict_schema
 from drafter.errors import DrafterError, UserError
-from drafter.llm import CallResult, RetryPolicy, Usage, acomplete, complete
+from drafter.llm import CallResult, RetryPolicy, Usage, acomplete, complete, replay_miss
 from drafter.pack.models import MOA_KEY, EvidencePack
 from drafter.prompts import IndicationEntry, PromptTemplates, repair_message, report_messages
 from drafter.rules import PackAssessment
@@ -252,6 +252,10 @@ def _loop_kwargs(max_attempts: int) -> dict[str, Any]:
 
 
 def _fail(loop: _RepairLoop, exc: openai.OpenAIError) -> DraftError:
+    if replay_miss(exc):
+        return DraftError("the cassette has no recorded response for this request: the prompts, the pack or the "
+                          "model differ from the recording (re-record as cassettes/README.md says)",
+                          loop.attempts, loop.usage)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return DraftError(f"the API refused the credentials ({exc.__class__.__name__}); check OPENAI_API_KEY",
                           loop.attempts, loop.usage)

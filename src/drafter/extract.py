@@ -89,14 +89,15 @@ class IdMention:
 _PMID_URL = re.compile(r"(?:https?://)?(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})",
                        re.IGNORECASE)
 _PMID_LIST = re.compile(
-    r"\bPMIDs?\b\s*[:#]?\s*(?:\[)?(\d{1,9}(?:\s*(?:,|;|/|\band\b|&|,\s*and\b)\s*(?:PMID\s*[:#]?\s*)?\d{1,9})*)",
+    r"\b(?:PMIDs?|PubMed\s+IDs?)(?![A-Za-z])\s*[:#]?\s*(?:\[)?"
+    r"(\d{1,9}(?:\s*(?:,|;|/|\band\b|&|,\s*and\b)\s*(?:PMID\s*[:#]?\s*\d{1,9}|(?!(?:19|20)\d\d(?!\d))\d{1,9}))*)",
     re.IGNORECASE,
-)
+)  # a later item shaped like a year ('PMID 25027140, 2014') is the year, not another PMID
 _DIGITS = re.compile(r"\d{1,9}")
 _TRIAL_ID = re.compile(
     r"(?<![A-Za-z0-9])(?:"
     + "|".join(f"(?:{fmt.pattern.pattern[1:-1]})" for fmt in REGISTRY_FORMATS).replace("(?P<body>", "(?:")
-    + r")(?![A-Za-z0-9/])",
+    + r")(?![A-Za-z0-9]|/\d)",  # '/' + digit continues an id (CTRI/2020/05/...); 'NCT.../' ends one
     re.IGNORECASE,
 )
 _MALFORMED_NCT = re.compile(r"(?<![A-Za-z0-9])NCT[\s-]?(?:\d{1,7}|\d{9,})(?![\d])", re.IGNORECASE)
@@ -153,11 +154,13 @@ class Fact:
     text: str
 
 
-_PHASE_NUM = r"(?:[0-4]|iv|i{1,3})[ab]?"
+_PHASE_NUM = r"(?:[0-4]|iv|i{1,3}|one|two|three|four)[ab]?"
 _PHASE = re.compile(
-    rf"\b(?:early\s+phase\s*(?:1|i)\b|phase\s*{_PHASE_NUM}(?:\s*(?:/|-|to|and)\s*(?:phase\s*)?{_PHASE_NUM})?)(?![a-z0-9])",
+    rf"\b(?:early[\s-]+phase[\s-]*(?:1|i|one)\b"
+    rf"|phase[\s-]*{_PHASE_NUM}(?:\s*(?:/|-|to|and)\s*(?:phase[\s-]*)?{_PHASE_NUM})?)(?![a-z0-9])",
     re.IGNORECASE,
 )
+_PHASE_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4"}
 _STATUS_WORDS: tuple[tuple[str, frozenset[TrialStatus]], ...] = (
     (r"not\s+yet\s+recruiting", frozenset({TrialStatus.NOT_YET_RECRUITING})),
     (r"active,?\s+not\s+recruiting", frozenset({TrialStatus.ACTIVE_NOT_RECRUITING})),
@@ -166,6 +169,9 @@ _STATUS_WORDS: tuple[tuple[str, frozenset[TrialStatus]], ...] = (
     (r"terminated|stopped\s+early|halted", frozenset({TrialStatus.TERMINATED})),
     (r"withdrawn", frozenset({TrialStatus.WITHDRAWN})),
     (r"suspended", frozenset({TrialStatus.SUSPENDED})),
+    (r"(?:no\s+longer|not)\s+(?:recruiting|enrolling)", frozenset({
+        TrialStatus.ACTIVE_NOT_RECRUITING, TrialStatus.COMPLETED, TrialStatus.TERMINATED, TrialStatus.SUSPENDED,
+        TrialStatus.WITHDRAWN})),
     (r"recruiting|enrolling", frozenset({TrialStatus.RECRUITING, TrialStatus.ENROLLING_BY_INVITATION})),
     (r"ongoing|under\s+way|underway|in\s+progress", frozenset({
         TrialStatus.RECRUITING, TrialStatus.ACTIVE_NOT_RECRUITING, TrialStatus.ENROLLING_BY_INVITATION,
@@ -184,12 +190,22 @@ _ENROLMENT = re.compile(
 )
 _YEAR = re.compile(r"(?<![\d.,/-])(19[5-9]\d|20[0-4]\d)(?![\d%]|\s*(?:" + _PEOPLE + r"))", re.IGNORECASE)
 
+# A status word that is not a trial's status: what participants did ("40 participants completed the
+# study", "patients who completed treatment") or an action in a time clause ("terminated after
+# enrolling 41 participants", "withdrawn before recruiting anyone").
+_NOT_A_STATUS_BEFORE = re.compile(
+    rf"(?:\b(?:{_PEOPLE})\s+(?:who\s+|that\s+)?(?:had\s+|have\s+|has\s+)?(?:all\s+|fully\s+)?"
+    rf"|\b(?:after|before|upon|on|by|without|since)\s+)$",
+    re.IGNORECASE,
+)
+
 
 def find_trial_facts(text: str) -> list[Fact]:
     folded = fold(text)
     facts: list[Fact] = []
     for match in _PHASE.finditer(folded):
-        raw = re.sub(r"(?<=[0-4iv])[ab]\b", "", match.group(0).lower())
+        raw = re.sub(r"\b(one|two|three|four)\b", lambda w: _PHASE_WORDS[w.group(1)], match.group(0).lower())
+        raw = re.sub(r"(?<=[0-4iv])[ab]\b", "", raw)
         raw = re.sub(r"\s*(?:-|to|and)\s*(?=(?:phase\s*)?(?:[1-4]|iv|i{1,3})\b)", "/", raw)
         try:
             phase = parse_phase(raw.replace("phase 0", "early phase 1"))
@@ -197,6 +213,8 @@ def find_trial_facts(text: str) -> list[Fact]:
             continue
         facts.append(Fact("phase", phase, match.start(), match.end(), text[match.start():match.end()]))
     for match in _STATUS.finditer(folded):
+        if _NOT_A_STATUS_BEFORE.search(folded, max(0, match.start() - 60), match.start()):
+            continue
         index = next(i for i in range(len(_STATUS_WORDS)) if match.group(f"s{i}"))
         facts.append(Fact("status", _STATUS_WORDS[index][1], match.start(), match.end(),
                           text[match.start():match.end()]))
@@ -225,14 +243,14 @@ _NUMBER_WORDS = {
 }
 _COUNT_NUMBER = r"(?P<n>\d+|" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")"
 _TRIAL_COUNT = re.compile(
-    rf"(?<!phase )(?<!phase)\b{_COUNT_NUMBER}\s+(?P<q>(?:[A-Za-z0-9/,-]+\s+){{0,6}}?)(?:clinical\s+)?trials?\b",
+    rf"(?<!phase )(?<!phase)(?<!phase-)\b{_COUNT_NUMBER}\s+(?P<q>(?:[A-Za-z0-9/,-]+\s+){{0,6}}?)(?:clinical\s+)?trials?\b",
     re.IGNORECASE,
 )
 # Besides phases and statuses, only these words may stand between a number and "trials" for the
 # number to be a tally of the pack's trials ("3 registered clinical trials", "2 terminated Phase 2 trials").
 _TALLY_WORDS = {"registered", "clinical", "interventional", "human", "and", "or", "of", "which", "in", "total"}
 _ARTICLE_COUNT = re.compile(
-    rf"(?<!phase )(?<!phase)\b{_COUNT_NUMBER}\s+(?P<q>(?:(?:published|indexed|pubmed|retrieved|identified|relevant|supporting|"
+    rf"(?<!phase )(?<!phase)(?<!phase-)\b{_COUNT_NUMBER}\s+(?P<q>(?:(?:published|indexed|pubmed|retrieved|identified|relevant|supporting|"
     rf"related)\s+)*)(?:publications|articles|papers|references|pmids|citations)\b",
     re.IGNORECASE,
 )
@@ -260,7 +278,14 @@ def _count_value(word: str) -> int:
 def find_counts(text: str) -> list[CountClaim]:
     folded = fold(text)
     claims: list[CountClaim] = []
+    phase_spans = [m.span() for m in _PHASE.finditer(folded)]
+
+    def in_phase(match: re.Match[str]) -> bool:  # the '3' of 'a Phase 2/3 trial' counts nothing
+        return any(start <= match.start("n") < end for start, end in phase_spans)
+
     for match in _TRIAL_COUNT.finditer(folded):
+        if in_phase(match):
+            continue
         qualifiers = match.group("q") or ""
         after = folded[match.end():match.end() + 25]
         if _NOT_A_TALLY.search(qualifiers) or re.match(r"\s+(?:are|is|would be|will be)\s+(?:needed|required)",
@@ -278,7 +303,7 @@ def find_counts(text: str) -> list[CountClaim]:
         claims.append(CountClaim("trials", _count_value(match.group("n")), phases, statuses,  # type: ignore[arg-type]
                                  match.start(), match.end(), text[match.start():match.end()]))
     for match in _ARTICLE_COUNT.finditer(folded):
-        if _NOT_A_TALLY.search(match.group("q") or ""):
+        if in_phase(match) or _NOT_A_TALLY.search(match.group("q") or ""):
             continue
         claims.append(CountClaim("articles", _count_value(match.group("n")), frozenset(), None,
                                  match.start(), match.end(), text[match.start():match.end()]))
@@ -312,16 +337,46 @@ _LEVEL = re.compile(r"(?<![A-Za-z0-9])L([1-5])(?![A-Za-z0-9-])")
 _LEVEL_CUE = re.compile(r"level|證據等級|证据等级", re.IGNORECASE)
 
 
+_SCORE_WINDOW = 6  # words between a score cue and the percentage it introduces
+_SCORE_CHAIN = 4  # words between one score and the next ('at 99.32% and nicotine dependence at 99.19%')
+_NOT_A_SCORE_AFTER = re.compile(r"\s*(?:CI\b|(?:confidence|credible)\s+intervals?)", re.IGNORECASE)
+
+
+def _score_percents(folded: str) -> list[re.Match[str]]:
+    """The percentages that are model scores: close to a score cue, or to a score just before them.
+
+    'TxGNN score of 99.19%', '99.32% (TxGNN score)', 'scored ADHD at 99.32% and nicotine dependence at
+    99.19%' are scores; in 'a TxGNN score of 99.19%, although only 20% of smokers quit' the 20% is not,
+    nor is a '95% confidence interval'.
+    """
+    cues = [m for m in _SCORE_CUE.finditer(folded) if not re.match(r"\w*\s+intervals?", folded[m.end():])]
+    if not cues:
+        return []
+
+    def near(left: int, right: int, limit: int) -> bool:
+        between = folded[left:right]
+        return len(re.findall(r"\w+", between)) <= limit and not re.search(r"[;.!?](?:\s|$)", between)
+
+    scores: list[re.Match[str]] = []
+    for match in _PERCENT.finditer(folded):
+        if _NOT_A_SCORE_AFTER.match(folded, match.end()):
+            continue
+        is_score = (any(c.end() <= match.start() and near(c.end(), match.start(), _SCORE_WINDOW) for c in cues)
+                    or any(c.start() >= match.end() and near(match.end(), c.start(), 3) for c in cues)
+                    or bool(scores) and near(scores[-1].end(), match.start(), _SCORE_CHAIN))
+        if is_score:
+            scores.append(match)
+    return scores
+
+
 def find_numbers(text: str) -> list[NumberClaim]:
     """Scores (only near a score cue), ranks, and evidence levels (only near the word 'level')."""
     folded = fold(text)
     claims: list[NumberClaim] = []
-    cue = _SCORE_CUE.search(folded)
-    if cue:
-        for match in _PERCENT.finditer(folded):
-            decimals = len(match.group(2) or "")
-            claims.append(NumberClaim("score", float(match.group(1)) / 100, decimals + 2, match.start(), match.end(),
-                                      match.group(0)))
+    for match in _score_percents(folded):
+        decimals = len(match.group(2) or "")
+        claims.append(NumberClaim("score", float(match.group(1)) / 100, decimals + 2, match.start(), match.end(),
+                                  match.group(0)))
     for match in _FRACTION_SCORE.finditer(folded):
         claims.append(NumberClaim("score", float(match.group(1)), len(match.group(2) or ""), match.start(1),
                                   match.end(1), match.group(1)))

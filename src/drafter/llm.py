@@ -105,10 +105,19 @@ class RetryPolicy:
     backoff_max: float = 30.0
 
 
+def replay_miss(exc: BaseException) -> bool:
+    """A request that a replayed cassette has no answer for (the SDK reports it as a connection error).
+
+    Checked by name so that this module does not import vcrpy, which only replaying needs.
+    """
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and type(cause).__name__ == "CannotOverwriteExistingCassetteException"
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Retry timeouts, dropped connections, 429 and 5xx gateways; never a client error."""
+    """Retry timeouts, dropped connections, 429 and 5xx gateways; never a client error or a replay miss."""
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
-        return True
+        return not replay_miss(exc)
     return isinstance(exc, openai.APIStatusError) and exc.status_code in TRANSIENT_STATUS
 
 

@@ -18,8 +18,9 @@ Every finding code is listed in :data:`CODES` (and in the README).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +28,7 @@ from drafter.drafts import IndicationSections, ReportDraft, Statement, Support
 from drafter.extract import (
     Fact,
     IdMention,
+    NumberClaim,
     bare_pmid,
     find_counts,
     find_decisions,
@@ -158,9 +160,12 @@ class _PackIndex:
     indications: dict[int, PredictedIndication] = field(default_factory=dict)
     names: list[tuple[re.Pattern[str], int]] = field(default_factory=list)
     mask: tuple[str, ...] = ()
+    mask_patterns: tuple[re.Pattern[str], ...] = ()
     safety_concepts: dict[str, frozenset[str]] = field(default_factory=dict)
     safety_negated: dict[str, frozenset[str]] = field(default_factory=dict)
     safety_absences: dict[str, frozenset[str]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    name_concepts: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, pack: EvidencePack, assessment: PackAssessment | None,
@@ -179,6 +184,20 @@ class _PackIndex:
                 mask.append(name)
                 index.names.append((_name_pattern(name), indication.rank))
         index.mask = tuple(m for m in mask if m)
+        for key in index.trials:
+            # An EU register record is the EudraCT number plus a country ('EUCTR2011-004300-38-GB'); the
+            # EudraCT number alone ('EudraCT 2011-004300-38') names the same trial.
+            base = re.fullmatch(r"(EUCTR\d{4}-\d{6}-\d{2})-[A-Z]{2,3}", key)
+            if base:
+                index.aliases[base.group(1)] = key if base.group(1) not in index.aliases else ""
+        index.aliases = {k: v for k, v in index.aliases.items() if v and k not in index.ranks_of_key}
+        for rank, indication in index.indications.items():
+            # The safety concepts an indication's own name carries ('Chronic insomnia' -> insomnia): in
+            # text about that indication, 'insomnia' is the disease, not an adverse effect.
+            index.name_concepts[rank] = frozenset(
+                m.concept for name in indication_names(indication) for m in index.vocabulary.mentions(name)
+                if not m.negated)
+        index.mask_patterns = tuple(_name_pattern(m) for m in index.mask if m.strip())
         for key, item in pack.safety_items().items():
             text = _coverage_text(item)
             mentions = index.vocabulary.mentions(text)
@@ -187,14 +206,33 @@ class _PackIndex:
             index.safety_absences[key] = frozenset(a.id for a in index.vocabulary.absence_claims(text))
         return index
 
+    def named_spans(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, rank) of every indication name written in ``text``, in order."""
+        return sorted((m.start(), m.end(), rank) for pattern, rank in self.names for m in pattern.finditer(fold(text)))
+
     def named_ranks(self, text: str) -> list[int]:
         """Ranks of the indications whose names appear in ``text``, in order of appearance."""
-        hits = sorted((m.start(), rank) for pattern, rank in self.names for m in pattern.finditer(fold(text)))
+        hits = [(start, rank) for start, _, rank in self.named_spans(text)]
         ordered: list[int] = []
         for _, rank in hits:
             if rank not in ordered:
                 ordered.append(rank)
         return ordered
+
+    def blank_names(self, text: str) -> str:
+        """``text`` with the drug's and the indications' names blanked out (same length), in any spelling.
+
+        A disease name is not a safety claim ('ischaemic stroke' as an indication, 'nicotine dependence'),
+        and the vocabulary's own mask only knows the names as the pack spells them.
+        """
+        folded = fold(text)
+        spans = [m.span() for pattern in self.mask_patterns for m in pattern.finditer(folded)]
+        if not spans:
+            return text
+        chars = list(text)
+        for start, end in spans:
+            chars[start:end] = _BLANK * (end - start)
+        return "".join(chars)
 
     def disease(self, rank: int | None) -> str | None:
         return self.indications[rank].disease_name if rank in self.indications else None
@@ -210,9 +248,53 @@ def indication_names(indication: PredictedIndication) -> list[str]:
 
 
 def _name_pattern(name: str) -> re.Pattern[str]:
-    parts = [re.escape(p) for p in re.split(r"[\s\-]+", fold(name).strip()) if p]
-    flags = 0 if name.isupper() else re.IGNORECASE
-    return re.compile(r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])", flags)
+    """A name as written in any report: case, separators, British/American spelling and accents aside.
+
+    'Ischemic stroke' also matches 'ischaemic stroke', 'Oedema' 'edema', 'Sjögren syndrome' 'Sjogren
+    syndrome' and 'Parkinson's disease' 'Parkinson disease'. Acronyms (capital letters only) match exactly.
+    """
+    if name.isupper() and name.isalpha():
+        parts = [re.escape(p) for p in re.split(r"[\s\-]+", fold(name).strip()) if p]
+        return re.compile(r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])")
+    parts = [_spelling_tolerant(p) for p in re.split(r"[\s\-]+", fold(name).strip()) if p]
+    return re.compile(r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+_VOWELS = set("aeiouy")
+_BLANK = "\x00"  # neither a word character nor a separator, so no safety term matches into a blanked name
+
+
+def _spelling_tolerant(word: str) -> str:
+    """A regex for one word of a name that also accepts its other English spelling."""
+    stem, possessive = (word[:-2], True) if word.lower().endswith("'s") else (word, False)
+    low = stem.lower()
+    out: list[str] = []
+    i = 0
+    while i < len(stem):
+        pair = low[i:i + 2]
+        if pair == "oe" or (pair == "ae" and i > 0):  # haemorrhage, oedema, oesophagitis (not 'aerobic')
+            out.append(f"(?:{re.escape(stem[i:i + 2])}|e)")
+            i += 2
+            continue
+        char = stem[i]
+        if low[i] == "e" and i > 0 and low[i - 1].isalpha() and low[i - 1] not in _VOWELS:
+            out.append("[ao]?e")  # ischemic -> ischaemic, hemorrhage -> haemorrhage
+        elif low[i] == "e" and i == 0 and len(low) > 2 and low[1] in "dst":
+            out.append("o?e")  # edema -> oedema, esophagitis -> oesophagitis, estrogen -> oestrogen
+        elif pair == "ou" and low[i + 2:] == "r":
+            out.append("ou?")  # tumour -> tumor
+            i += 2
+            continue
+        elif low[i] == "o" and low[i + 1:] == "r" and i > 0:
+            out.append("ou?")  # tumor -> tumour
+        elif low[i] in "sz" and i > 0 and low[i - 1] == "i" and low[i + 1:i + 2] in ("e", "a"):
+            out.append("[sz]")  # randomized / randomised
+        elif not char.isascii() and unicodedata.normalize("NFKD", char)[0].isascii():
+            out.append(f"[{re.escape(char)}{re.escape(unicodedata.normalize('NFKD', char)[0])}]")  # Sjögren
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out) + ("(?:'s)?" if possessive else "")
 
 
 _POPULATION_WORDS = {
@@ -272,7 +354,7 @@ class _Checker:
             self.check_sentence(sentence.text, where, citing)
 
     def check_sentence(self, sentence: str, where: _Where, citing: _Citing) -> None:
-        ids = find_ids(sentence)
+        ids = self.find_ids(sentence)
         self.check_ids(ids, where, citing)
         background = citing.support is Support.BACKGROUND
         if background and mentions_trial_fact(sentence):
@@ -281,6 +363,11 @@ class _Checker:
         self.check_trial_facts(sentence, ids, where)
         self.check_figures(sentence, where, background)
         self.check_safety(sentence, where, citing)
+
+    def find_ids(self, text: str) -> list[IdMention]:
+        """The ids written in ``text``, with a pack id's other written forms resolved to it."""
+        aliases = self.index.aliases
+        return [replace(m, key=aliases[m.key]) if m.key in aliases else m for m in find_ids(text)]
 
     def check_ids(self, ids: Sequence[IdMention], where: _Where, citing: _Citing) -> None:
         seen: set[str] = set()
@@ -320,6 +407,8 @@ class _Checker:
         if not known:
             return
         for fact in find_trial_facts(sentence):
+            if any(m.start < fact.end and fact.start < m.end for m in ids):
+                continue  # digits inside an identifier ('EudraCT 2011-004300-38') are not a year
             candidates = _neighbours(fact, known, trials_only=fact.kind != "year")
             if not candidates:
                 continue
@@ -389,8 +478,14 @@ class _Checker:
                 noun = "trials" if claim.what == "trials" else "publications"
                 held = ", ".join(f"{n} for {self.index.indications[r].disease_name}" for r, n in actual.items())
                 self.add("COUNT_MISMATCH", where, f"'{claim.text}': the pack holds {held}", claim.text)
+        levels = [n for n in numbers if n.kind == "level"]
+        spans = self.index.named_spans(sentence) if levels else []
         for number in numbers:
-            self.check_number(number.kind, number.value, number.decimals, number.text, ranks, where)
+            about = ranks
+            if number.kind == "level":
+                named = _level_subject(sentence, number, levels, spans)
+                about = [named] if named is not None else ranks
+            self.check_number(number.kind, number.value, number.decimals, number.text, about, where)
 
     def count_for(self, rank: int, what: str, phases: frozenset[Phase], statuses: frozenset[TrialStatus] | None) -> int:
         indication = self.index.indications[rank]
@@ -415,7 +510,8 @@ class _Checker:
             computed = self.index.assessment.for_rank(rank)
             self.levels_stated.setdefault(rank, []).append((str(value), where))
             if value != computed.level:
-                self.add("LEVEL_MISMATCH", where, f"evidence level {value} is stated, but the rules compute "
+                subject = "" if rank == where.rank else f" for {computed.disease_name}"
+                self.add("LEVEL_MISMATCH", where, f"evidence level {value} is stated{subject}, but the rules compute "
                          f"{computed.level_reason}", text)
 
     def check_safety(self, sentence: str, where: _Where, citing: _Citing) -> None:
@@ -431,11 +527,18 @@ class _Checker:
                 self.add("SAFETY_ABSENCE_CLAIM", where, f"'{claim.text}' claims an absence of risk that the "
                          "pack's safety data does not state", claim.text)
         reported: set[str] = set()
-        for mention in vocabulary.mentions(sentence, mask=self.index.mask):
+        for mention in vocabulary.mentions(self.index.blank_names(sentence), mask=self.index.mask):
             if mention.concept in reported:
                 continue
+            concept = vocabulary.concepts[mention.concept]
+            if where.rank is not None and mention.concept in self.index.name_concepts.get(where.rank, ()):
+                continue  # 'insomnia' in a statement about chronic insomnia names the disease
+            if mention.negated and concept.category == "population":
+                # 'enrolled adults, not children', 'is not removed by dialysis': a negated population
+                # limits whom a sentence is about; it neither states a risk nor denies one.
+                continue
             reported.add(mention.concept)
-            label = vocabulary.concepts[mention.concept].label
+            label = concept.label
             if citing.support is Support.BACKGROUND:
                 self.add("BACKGROUND_WITH_SAFETY", where, f"'{mention.text}' ({label}) is a safety claim; it "
                          "must rest on a cited pack safety item, not background", mention.text)
@@ -479,6 +582,7 @@ class _Checker:
         keys: set[str] = set()
         for raw in statement.keys:
             key = normalise_key(raw)
+            key = self.index.aliases.get(key, key) if key else key
             if key is None or not self.is_citable(key):
                 self.add("KEY_UNKNOWN", where, f"the key {raw!r} is not a key of this pack", raw)
                 continue
@@ -512,6 +616,32 @@ class _Checker:
                 computed = self.index.assessment.for_rank(rank).level
                 self.add("LEVEL_CONFLICT", stated[0][1], f"the text states {', '.join(distinct)} for one indication; "
                          f"the rules compute {computed}", ", ".join(distinct))
+
+
+def _level_subject(sentence: str, level: NumberClaim, levels: Sequence[NumberClaim],
+                   spans: Sequence[tuple[int, int, int]]) -> int | None:
+    """The indication a level is stated for, when the sentence names one; else None (the context's).
+
+    'L2 for nicotine dependence compares with L3 for ADHD', 'ADHD: level L3; nicotine dependence: L2':
+    the closest name in the same clause (up to ';') with no other name or level between the two.
+    """
+    start = sentence.rfind(";", 0, level.start) + 1
+    stop = sentence.find(";", level.end)
+    stop = len(sentence) if stop < 0 else stop
+    best: tuple[int, int] | None = None
+    for name_start, name_end, rank in spans:
+        if name_start < start or name_end > stop:
+            continue
+        left, right = (name_end, level.start) if name_end <= level.start else (level.end, name_start)
+        if left > right:
+            continue  # overlapping
+        if any(left <= other.start < right for other in levels if other is not level):
+            continue
+        if any(left <= s < right or left < e <= right for s, e, _ in spans if (s, e) != (name_start, name_end)):
+            continue
+        if best is None or right - left < best[0]:
+            best = (right - left, rank)
+    return best[1] if best else None
 
 
 def _neighbours(fact: Fact, ids: Sequence[IdMention], *, trials_only: bool) -> list[IdMention]:
@@ -699,7 +829,7 @@ def _check_row(checker: _Checker, cells: list[str], header: list[str] | None, wh
                     checker.add("COUNT_MISMATCH", where, f"'{label}: {match.group(1)}': the pack holds {actual} {noun}",
                                 match.group(1))
         for cell in cells:
-            ids = find_ids(cell)
+            ids = checker.find_ids(cell)
             checker.check_ids(ids, where, lint)
             checker.check_trial_facts(cell, ids, where)
         labelled = f"{label}: {value}"
@@ -711,7 +841,7 @@ def _check_row(checker: _Checker, cells: list[str], header: list[str] | None, wh
     columns = {i: next((k for k, p in _COLUMN_KINDS if p.search(h)), None) for i, h in enumerate(header)}
     row_ids: list[IdMention] = []
     for i, cell in enumerate(cells):
-        ids = find_ids(cell)
+        ids = checker.find_ids(cell)
         if columns.get(i) == "pmid" and not ids:
             key = bare_pmid(cell)
             if key:

@@ -36,11 +36,12 @@ inside absence-claim patterns.
 Matching
 --------
 Terms are matched case-insensitively on word boundaries. Hyphen, the Unicode dashes, non-breaking
-and other spaces are one separator class ("QT-prolongation" == "QT prolongation" ==
-"QT\u00a0prolongation"), and apostrophe variants (' and the typographic ones) are equivalent and
-optional ("St John's wort" == "St John’s wort" == "St Johns wort"). All terms are compiled at load
-time into ONE regular expression, shaped as a character trie so that the regex engine tries only the
-branches that can match the next character; at each position the longest term wins.
+and other spaces are one separator class ("QT-prolongation" == "QT prolongation" == "QT–prolongation",
+also with a non-breaking space), and apostrophe variants (' and the typographic ones) are equivalent
+and optional ("St John's wort" == "St John’s wort" == "St Johns wort"). All terms, together with the
+negation phrases, are compiled at load time into ONE regular expression, shaped as a character trie
+so that the regex engine tries only the branches that can match the next character; at each
+position the longest phrase wins, and one pass over a sentence finds everything.
 
 Negation is NegEx-like and deliberately simple: a negation cue governs the first concept mention
 that follows it within six words in the same clause (clauses end at ``. ; : ! ?``, line breaks and
@@ -94,8 +95,19 @@ CLAIM_NEGATION_WINDOW = 3
 _SEP_CLASS = r"\s\-\u2010-\u2015\u2212"
 _SEP_RX = f"[{_SEP_CLASS}]+"
 _APOSTROPHES = "'\u2019\u2018\u02bc\u2032`\u00b4"
-_APOS_RX = "[" + re.escape(_APOSTROPHES) + "]?"
 _SEP_RUN = re.compile(_SEP_RX)
+# Text is matched "flattened": lower-cased, and with every separator character a space and every
+# apostrophe "'" (one character for one, so offsets stay valid). The compiled patterns then need
+# only " +" and "'?" where a term has a separator or an apostrophe, which keeps the big regex quick
+# to compile and to run.
+_WHITESPACE = "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    chr(c) for c in range(0x2000, 0x200B)
+)
+_FLATTEN = str.maketrans(
+    {ch: " " for ch in _WHITESPACE}
+    | {ch: " " for ch in "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
+    | {ch: "'" for ch in _APOSTROPHES if ch != "'"}
+)
 _DELETE_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 _NON_WORD_RUN = re.compile(r"[\W_]+")
 # One-to-one normalisation for absence-claim patterns, so offsets stay valid: every dash becomes
@@ -110,7 +122,7 @@ _CLAIM_TRANSLATION = str.maketrans(
 )
 
 _WORD = re.compile(r"\w+")
-_NON_PREFIX = re.compile(r"(?<!\w)non[\-\u2010\u2011 ]?$")
+_NON_PREFIX = re.compile(r"(?<!\w)non ?$")  # in flattened text, where "non-" is "non "
 _CLAUSE_PUNCTUATION = re.compile(r"[.;:!?](?=[\s\x00]|$)|\n")
 # What may stand between two mentions of one list so that a negation carries over:
 # "no sedation, dizziness or clinically significant respiratory depression".
@@ -121,6 +133,8 @@ _LIST_GLUE = re.compile(
     r"evidence|incidence|drug|induced|related|associated)\b)*"
 )
 _LIST_GLUE_MAX = 80
+# Characters per word assumed when a gap is too long to be worth counting its words.
+_MAX_WORD_CHARS = 40
 # Where a mask hit is blanked: not a word character and not a separator, so no term can match
 # across or into it.
 _BLANK = "\x00"
@@ -215,6 +229,94 @@ def _lower_pattern(pattern: str) -> str:
     return "".join(out)
 
 
+def _leading_words_of_alternation(pattern: str) -> set[str] | None:
+    """The literal word starts that every match of ``pattern`` (lower-cased) begins with, or None
+    when they cannot be read off simply: ``(?:does|do|did) not`` gives {"does", "do", "did"},
+    ``interactions? are`` gives {"interaction"}, ``(?:a )?b`` gives None (its first word is
+    optional)."""
+    words: set[str] = set()
+    for alternative in _top_level_split(pattern):
+        found = _leading_words_of_sequence(alternative)
+        if found is None:
+            return None
+        words |= found
+    return words
+
+
+def _leading_words_of_sequence(pattern: str) -> set[str] | None:
+    i = 0
+    while pattern.startswith(("(?<!", "(?<=", "(?!", "(?="), i):  # lookarounds consume nothing
+        i = _after_group(pattern, i)
+        if i < 0:
+            return None
+    if pattern.startswith("(", i):
+        end = _after_group(pattern, i)
+        if end < 0 or pattern.startswith(("?", "*", "{0", "{,"), end):
+            return None
+        if pattern.startswith("(?:", i):
+            inner = i + 3
+        elif pattern.startswith("(?P<", i):
+            inner = pattern.index(">", i) + 1
+        elif pattern.startswith("(?", i):
+            return None
+        else:
+            inner = i + 1
+        return _leading_words_of_alternation(pattern[inner : end - 1])
+    k = i
+    while k < len(pattern) and pattern[k].isalnum():
+        k += 1
+    word = pattern[i:k]
+    if pattern.startswith(("?", "*", "{"), k):  # the last letter is optional
+        word = word[:-1]
+    return {word} if word else None
+
+
+def _after_group(pattern: str, i: int) -> int:
+    """Index just after the group opening at ``pattern[i]``, or -1."""
+    depth, k, in_class = 0, i, False
+    while k < len(pattern):
+        ch = pattern[k]
+        if ch == "\\":
+            k += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return k + 1
+        k += 1
+    return -1
+
+
+def _top_level_split(pattern: str) -> list[str]:
+    """``pattern`` split at the ``|`` that are not inside a group or a character class."""
+    parts, depth, start, k, in_class = [], 0, 0, 0, False
+    while k < len(pattern):
+        ch = pattern[k]
+        if ch == "\\":
+            k += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:k])
+            start = k + 1
+        k += 1
+    parts.append(pattern[start:])
+    return parts
+
+
 def _key(phrase: str) -> str:
     """The identity of a term: lower case, apostrophes dropped, separator runs as one space."""
     return _SEP_RUN.sub(" ", phrase.lower().translate(_DELETE_APOSTROPHES)).strip()
@@ -240,7 +342,8 @@ def _symbols(phrase: str) -> list[str]:
 
 
 def _trie_pattern(phrases: Iterable[str]) -> str:
-    """One regex matching any of ``phrases`` on word boundaries, longest first, as a character trie.
+    """One regex matching any of ``phrases`` in flattened text on word boundaries, longest first,
+    as a character trie.
 
     A plain alternation of hundreds of terms makes the engine try every alternative at every
     position; the trie lets it reject a position after one character comparison.
@@ -256,9 +359,9 @@ def _trie_pattern(phrases: Iterable[str]) -> str:
         alternatives = []
         for sym in sorted(k for k in node if k != _TERMINAL):
             if sym == _SEP_TOKEN:
-                head = _SEP_RX
+                head = " +"
             elif sym == _APOS_TOKEN:
-                head = _APOS_RX
+                head = "'?"
             else:
                 head = re.escape(sym)
             alternatives.append(head + emit(node[sym]))
@@ -274,15 +377,22 @@ def _trie_pattern(phrases: Iterable[str]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _mask_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(_trie_pattern(phrases))
+def _mask_regex(mask: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The regex of a mask, cached: a verifier passes the same indication names with every sentence."""
+    phrases = [p for p in mask if isinstance(p, str) and _symbols(p)]
+    return re.compile(_trie_pattern(phrases)) if phrases else None
+
+
+def _blank(match: re.Match[str]) -> str:
+    return _BLANK * (match.end() - match.start())
 
 
 # --- the vocabulary --------------------------------------------------------------------------------
 
 
 class SafetyVocabulary:
-    """The loaded vocabulary and its compiled matchers. Build it with :func:`load_vocabulary`."""
+    """The loaded vocabulary and its matchers, compiled once. Build it with :func:`load_vocabulary`
+    (or :meth:`from_dict`); it is immutable and safe to share between threads."""
 
     version: str
     description: str
@@ -310,13 +420,11 @@ class SafetyVocabulary:
         for concept in concepts:
             for term in concept.terms:
                 self._term_concept.setdefault(_key(term), concept.id)
-        self._terms = re.compile(_trie_pattern(t for c in concepts for t in c.terms))
-        # Per concept: the exclusion phrases as a zero-width regex whose group 1 is the phrase, so
-        # that overlapping occurrences are all found, and the longest phrase length.
-        # An exclusion overlapping a match either contains the word before it or the word after it,
-        # or lies inside it; so a match whose neighbouring words occur in none of the concept's
-        # exclusion phrases needs no regex search (``words`` is None when an exclusion fits inside
-        # a term, and then every match is searched).
+        self._term_list = tuple(t for c in concepts for t in c.terms)
+        # Per concept, its not_within phrases. An exclusion that overlaps a match contains the word
+        # before it or the word after it, or lies inside it; so a match whose neighbouring words
+        # occur in none of the phrases needs no regex search (``words`` is None when a phrase fits
+        # inside a term of the concept, and then every match is searched).
         self._exclusions: dict[str, _Exclusions] = {}
         for concept in concepts:
             if concept.not_within:
@@ -325,23 +433,32 @@ class SafetyVocabulary:
                     w for phrase in concept.not_within for w in _words_key(phrase).split()
                 )
                 term_words = [_words_key(t) for t in concept.terms]
-                if any(_words_key(p) in t for p in concept.not_within for t in term_words):
+                phrase_words = [_words_key(p) for p in concept.not_within]
+                if any(p in t for p in phrase_words for t in term_words):
                     words = None
                 self._exclusions[concept.id] = _Exclusions(
                     re.compile(f"(?=({inner}))"), max(len(p) for p in concept.not_within), words
                 )
         self._absence_rules = tuple(absence_rules)
-        # One scan decides whether any rule can match; most sentences make no absence claim.
-        self._any_absence: re.Pattern[str] | None = None
-        if absence_rules:
-            inner = "|".join(f"(?:{r.body})" for r in absence_rules)
-            try:
-                self._any_absence = re.compile(r"(?<!\w)(?:" + inner + ")")
-            except re.error:  # e.g. two rules use the same group name; then every rule is run
-                pass
-        # Negation cues, pseudo-negations, post-negations and clause terminators are found by ONE
-        # scan, longest phrase first, so "should not" (pseudo) hides its "not" and "not observed"
-        # (post) is not also read as "not" (pre).
+        # Absence rules are tried only where a word starts as one of their patterns can start
+        # ("no", "well", "safe", "(?:does|do|did)" ...): one light scan instead of running every rule
+        # over the whole text. If some pattern's first word cannot be read off, every rule is run.
+        self._claim_starts: re.Pattern[str] | None = None
+        self._rules_by_initial: dict[str, list[tuple[tuple[str, ...], _AbsenceRule]]] = {}
+        leading = {rule.id: _leading_words_of_alternation(rule.body) for rule in absence_rules}
+        if absence_rules and all(words is not None for words in leading.values()):
+            for rule in absence_rules:
+                starts = leading[rule.id] or set()
+                for initial in sorted({w[0] for w in starts}):
+                    mine = tuple(sorted(w for w in starts if w[0] == initial))
+                    self._rules_by_initial.setdefault(initial, []).append((mine, rule))
+            every = sorted({w for ws in leading.values() for w in ws or ()}, key=lambda w: (-len(w), w))
+            self._claim_starts = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, every)) + ")")
+        # Terms and negation phrases (cues, pseudo-negations, post-negations, clause terminators)
+        # are found by ONE scan, longest phrase first: "should not" (pseudo) hides its "not",
+        # "not observed" (post) is not also read as "not", and a term that contains a cue ("lack of
+        # coordination") is a term. A phrase that may hide the start of a term ("no dose
+        # adjustment", "no increase in" + "weight") is looked into (see ``_scan``).
         self._phrase_kind: dict[str, str] = {}
         for kind, phrases in (
             (_CUE, negation_cues),
@@ -351,9 +468,17 @@ class SafetyVocabulary:
         ):
             for phrase in phrases:
                 self._phrase_kind.setdefault(_key(phrase), kind)
-        self._negation_scan = re.compile(
-            _trie_pattern([*negation_cues, *pseudo_negation_cues, *post_negation_cues, *negation_terminators])
+        all_phrases = [*negation_cues, *pseudo_negation_cues, *post_negation_cues, *negation_terminators]
+        self._scanner = re.compile(_trie_pattern([*(t for c in concepts for t in c.terms), *all_phrases]))
+        term_keys = sorted(self._term_concept)
+        self._hides_terms = frozenset(
+            key for key in self._phrase_kind if _may_hide_a_term(key, self._term_concept, term_keys)
         )
+
+    @functools.cached_property
+    def _terms(self) -> re.Pattern[str]:
+        """Terms only; needed for the rare look into a negation phrase, so compiled on first use."""
+        return re.compile(_trie_pattern(self._term_list))
 
     def __repr__(self) -> str:
         return (
@@ -388,25 +513,16 @@ class SafetyVocabulary:
         if not text:
             return []
         low = _lower_same_length(text)
-        if isinstance(mask, str):
-            mask = (mask,)
-        phrases = tuple(sorted({p.strip() for p in mask if p and p.strip() and _symbols(p.strip())}))
-        if phrases:
-            low = _mask_regex(phrases).sub(lambda m: _BLANK * (m.end() - m.start()), low)
+        flat = low.translate(_FLATTEN)
+        if mask:
+            masker = _mask_regex((mask,) if isinstance(mask, str) else tuple(mask))
+            if masker is not None:
+                flat = masker.sub(_blank, flat)
 
-        found: list[tuple[int, int, str]] = []
-        term_concept = self._term_concept
-        exclusions = self._exclusions
-        for match in self._terms.finditer(low):
-            written = match.group()
-            concept = term_concept.get(written) or term_concept[_key(written)]
-            start, end = match.span()
-            if concept in exclusions and self._excluded(concept, low, start, end):
-                continue
-            found.append((start, end, concept))
+        found, cues, posts, ends = self._scan(flat)
         if not found:
             return []
-        negated = self._negations(low, found)
+        negated = self._negations(flat, low, found, cues, posts, ends)
         return [
             SafetyMention(concept, text[start:end], start, end, neg)
             for (start, end, concept), neg in zip(found, negated, strict=True)
@@ -423,73 +539,121 @@ class SafetyVocabulary:
             return []
         low = _lower_same_length(text)
         normal = low.translate(_CLAIM_TRANSLATION)
-        if self._any_absence is not None and self._any_absence.search(normal) is None:
-            return []
         hits: list[tuple[int, int, _AbsenceRule]] = []
-        for rule in self._absence_rules:
-            hits.extend((m.start(), m.end(), rule) for m in rule.regex.finditer(normal) if m.end() > m.start())
+        if self._claim_starts is None:
+            for rule in self._absence_rules:
+                hits.extend((m.start(), m.end(), rule) for m in rule.regex.finditer(normal) if m.end() > m.start())
+        else:
+            by_initial = self._rules_by_initial
+            for candidate in self._claim_starts.finditer(normal):
+                pos = candidate.start()
+                for words, rule in by_initial.get(normal[pos], ()):
+                    if normal.startswith(words, pos):
+                        m = rule.regex.match(normal, pos)
+                        if m is not None and m.end() > pos:
+                            hits.append((pos, m.end(), rule))
         if not hits:
             return []
-        clause_ends, cue_spans, post_spans = self._scan_negation(low)
+        _, cue_spans, post_spans, ends = self._scan(low.translate(_FLATTEN))
         cue_ends = sorted(e for _, e in (*cue_spans, *post_spans))
+        clause_ends = _clause_ends(low, ends) if cue_ends else []
         claims: list[AbsenceClaim] = []
-        seen: set[tuple[int, int, str]] = set()
+        last_end: dict[str, int] = {}  # per claim id: one claim per stretch of text
         for start, end, rule in sorted(hits, key=lambda h: (h[0], -h[1], h[2].id)):
-            if (start, end, rule.id) in seen:
+            if start < last_end.get(rule.id, -1):
                 continue
-            seen.add((start, end, rule.id))
+            last_end[rule.id] = end
             k = bisect.bisect_right(cue_ends, start) - 1
             if k >= 0:
                 cue_end = cue_ends[k]
-                if _same_clause(clause_ends, cue_end, start) and (
-                    len(_WORD.findall(low, cue_end, start)) <= CLAIM_NEGATION_WINDOW
-                ):
+                if _within(low, clause_ends, cue_end, start, CLAIM_NEGATION_WINDOW):
                     continue
             claims.append(AbsenceClaim(rule.id, rule.scope, text[start:end], start, end))
         return claims
 
     # --- internals -----------------------------------------------------------------------------------
 
-    def _excluded(self, concept: str, low: str, start: int, end: int) -> bool:
+    def _excluded(self, concept: str, flat: str, start: int, end: int) -> bool:
         regex, longest, words = self._exclusions[concept]
         if words is not None:
-            before = _WORD.findall(low, max(0, start - 32), start)
-            after = _WORD.search(low, end, end + 32)
+            before = _WORD.findall(flat, max(0, start - 32), start)
+            after = _WORD.search(flat, end, end + 32)
             if (not before or before[-1] not in words) and (after is None or after.group() not in words):
                 return False
         lo = max(0, start - longest - 8)
-        hi = min(len(low), end + 2 * longest + 16)
-        for m in regex.finditer(low, lo, hi):
+        hi = min(len(flat), end + 2 * longest + 16)
+        for m in regex.finditer(flat, lo, hi):
             if m.start() >= end:
                 return False
             if m.end(1) > start:
                 return True
         return False
 
-    def _scan_negation(self, low: str) -> tuple[list[int], list[tuple[int, int]], list[tuple[int, int]]]:
-        """Clause ends, negation-cue spans and post-negation-cue spans of ``low``."""
-        clause_ends = [m.end() for m in _CLAUSE_PUNCTUATION.finditer(low)]
+    def _scan(
+        self, flat: str
+    ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]], list[tuple[int, int]], list[int]]:
+        """One pass over the flattened text: concept mentions (start, end, concept id), negation-cue spans,
+        post-negation-cue spans and the ends of clause terminators."""
+        found: list[tuple[int, int, str]] = []
         cues: list[tuple[int, int]] = []
         posts: list[tuple[int, int]] = []
+        ends: list[int] = []
+        term_concept = self._term_concept
         kinds = self._phrase_kind
-        terminated = False
-        for m in self._negation_scan.finditer(low):
-            phrase = m.group()
-            kind = kinds.get(phrase) or kinds.get(_key(phrase))
+        covered = -1  # end of a term found inside a negation phrase; later matches inside it are skipped
+        for match in self._scanner.finditer(flat):
+            start, end = match.span()
+            if start < covered:
+                continue
+            written = match.group()
+            concept = term_concept.get(written)
+            if concept is None and written not in kinds:
+                written = _key(written)
+                concept = term_concept.get(written)
+            if concept is not None:
+                if not (concept in self._exclusions and self._excluded(concept, flat, start, end)):
+                    found.append((start, end, concept))
+                continue
+            kind = kinds.get(written)
             if kind == _CUE:
-                cues.append(m.span())
+                cues.append((start, end))
             elif kind == _POST:
-                posts.append(m.span())
+                posts.append((start, end))
             elif kind == _END:
-                clause_ends.append(m.end())
-                terminated = True
-        if terminated:
-            clause_ends.sort()
-        return clause_ends, cues, posts
+                ends.append(end)
+            if written in self._hides_terms:
+                hidden = self._terms.search(flat, start + 1)
+                if hidden is not None and hidden.start() < end:
+                    h_start, h_end = hidden.span()
+                    concept = term_concept.get(hidden.group()) or term_concept[_key(hidden.group())]
+                    if not (concept in self._exclusions and self._excluded(concept, flat, h_start, h_end)):
+                        found.append((h_start, h_end, concept))
+                        covered = h_end
+                        # The phrase now ends where the term starts ("no increase in weight": the
+                        # cue "no" negates "increase in weight").
+                        if kind == _CUE:
+                            cues[-1] = (start, h_start)
+                        elif kind == _POST:
+                            posts[-1] = (start, h_start)
+                        elif kind == _END:
+                            ends[-1] = h_start
+        return found, cues, posts, ends
 
-    def _negations(self, low: str, found: list[tuple[int, int, str]]) -> list[bool]:
+    def _negations(
+        self,
+        flat: str,
+        low: str,
+        found: list[tuple[int, int, str]],
+        cue_spans: list[tuple[int, int]],
+        post_spans: list[tuple[int, int]],
+        ends: list[int],
+    ) -> list[bool]:
+        """Whether each mention is negated. ``flat`` is the text as scanned; ``low`` the same text
+        before flattening, which still has its line breaks (clause ends)."""
         n = len(found)
-        clause_ends, cue_spans, post_spans = self._scan_negation(low)
+        if not cue_spans and not post_spans:
+            return [_NON_PREFIX.search(flat, max(0, start - 4), start) is not None for start, _, _ in found]
+        clause_ends = _clause_ends(low, ends)
 
         # Post-negation first ("sedation and dizziness were not observed"), right to left.
         post_starts = [s for s, _ in post_spans]
@@ -497,17 +661,15 @@ class SafetyVocabulary:
         used_post: set[int] = set()
         for i in range(n - 1, -1, -1):
             end = found[i][1]
-            next_start = found[i + 1][0] if i + 1 < n else len(low)
+            next_start = found[i + 1][0] if i + 1 < n else len(flat)
             j = bisect.bisect_left(post_starts, end)
             if j < len(post_spans) and post_starts[j] < next_start:
                 cue_start = post_starts[j]
-                if _same_clause(clause_ends, end, cue_start) and (
-                    len(_WORD.findall(low, end, cue_start)) <= POST_NEGATION_WINDOW
-                ):
+                if _within(flat, clause_ends, end, cue_start, POST_NEGATION_WINDOW):
                     post[i] = True
                     used_post.add(j)
                     continue
-            if i + 1 < n and post[i + 1] and self._is_list(low, clause_ends, end, next_start):
+            if i + 1 < n and post[i + 1] and self._is_list(flat, clause_ends, end, next_start):
                 post[i] = True
 
         # Pre-negation ("does not cause sedation, dizziness or ..."), left to right. A post-negation
@@ -524,27 +686,56 @@ class SafetyVocabulary:
             k = bisect.bisect_right(cue_ends, start) - 1
             if k >= 0 and cue_ends[k] >= previous_end:
                 cue_end = cue_ends[k]
-                if _same_clause(clause_ends, cue_end, start) and (
-                    len(_WORD.findall(low, cue_end, start)) <= NEGATION_WINDOW
-                ):
+                if _within(flat, clause_ends, cue_end, start, NEGATION_WINDOW):
                     pre[i] = True
-            if not pre[i] and i and pre[i - 1] and self._is_list(low, clause_ends, previous_end, start):
+            if not pre[i] and i and pre[i - 1] and self._is_list(flat, clause_ends, previous_end, start):
                 pre[i] = True
-            result[i] = pre[i] or post[i] or _NON_PREFIX.search(low, max(0, start - 4), start) is not None
+            result[i] = pre[i] or post[i] or _NON_PREFIX.search(flat, max(0, start - 4), start) is not None
         return result
 
     @staticmethod
-    def _is_list(low: str, clause_ends: Sequence[int], left_end: int, right_start: int) -> bool:
+    def _is_list(flat: str, clause_ends: Sequence[int], left_end: int, right_start: int) -> bool:
         return (
             right_start - left_end <= _LIST_GLUE_MAX
             and _same_clause(clause_ends, left_end, right_start)
-            and _LIST_GLUE.fullmatch(low, left_end, right_start) is not None
+            and _LIST_GLUE.fullmatch(flat, left_end, right_start) is not None
         )
+
+
+def _clause_ends(low: str, terminator_ends: list[int]) -> list[int]:
+    """Sorted ends of clause punctuation and of clause terminators ("but", "however" ...)."""
+    ends = [m.end() for m in _CLAUSE_PUNCTUATION.finditer(low)]
+    if terminator_ends:
+        ends = sorted(ends + terminator_ends)
+    return ends
+
+
+def _may_hide_a_term(phrase_key: str, term_concept: Mapping[str, str], sorted_term_keys: Sequence[str]) -> bool:
+    """True when a term may start inside the phrase after its first word ("no dose adjustment"
+    holds "dose adjustment"; "no increase in" may go on as "increase in weight")."""
+    words = phrase_key.split(" ")
+    for k in range(1, len(words)):
+        suffix = " ".join(words[k:])
+        if any(" ".join(words[k:j]) in term_concept for j in range(k + 1, len(words) + 1)):
+            return True
+        i = bisect.bisect_left(sorted_term_keys, suffix)
+        if i < len(sorted_term_keys) and sorted_term_keys[i].startswith(suffix):
+            return True
+    return False
 
 
 def _same_clause(clause_ends: Sequence[int], left: int, right: int) -> bool:
     """True when no clause boundary ends in (left, right]."""
     return bisect.bisect_right(clause_ends, left) == bisect.bisect_right(clause_ends, right)
+
+
+def _within(low: str, clause_ends: Sequence[int], left: int, right: int, words: int) -> bool:
+    """True when ``low[left:right]`` is in one clause and holds at most ``words`` words."""
+    return (
+        right - left <= _MAX_WORD_CHARS * (words + 1)
+        and _same_clause(clause_ends, left, right)
+        and len(_WORD.findall(low, left, right)) <= words
+    )
 
 
 # --- validation -------------------------------------------------------------------------------------
@@ -565,8 +756,12 @@ _ID = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
 class _Parser:
+    """Validates the parsed JSON; every error names the file and the JSON path of the problem."""
+
     def __init__(self, source: str) -> None:
         self.source = source
+        self.negation_phrases: dict[str, str] = {}  # key -> JSON path where first listed
+        self.term_paths: dict[str, str] = {}  # term key -> JSON path
 
     def fail(self, path: str, message: str) -> VocabularyError:
         return VocabularyError(f"{self.source}: {path}: {message}")
@@ -620,6 +815,13 @@ class _Parser:
         for i, item in enumerate(items):
             if not _symbols(item):
                 raise self.fail(f"{path}[{i}]", "expected a phrase, found only separators")
+            # One phrase has one role: the negation scan reads each occurrence as one kind.
+            key = _key(item)
+            if key in self.term_paths:
+                raise self.fail(f"{path}[{i}]", f"{item!r} is a concept term ({self.term_paths[key]})")
+            if key in self.negation_phrases:
+                raise self.fail(f"{path}[{i}]", f"{item!r} is already listed at {self.negation_phrases[key]}")
+            self.negation_phrases[key] = f"{path}[{i}]"
         return items
 
     def concepts(self, value: Any) -> list[Concept]:
@@ -655,6 +857,7 @@ class _Parser:
                         raise self.fail(tpath, f"term {term!r} is listed twice (first at {owner_path})")
                     raise self.fail(tpath, f"term {term!r} is already listed under concept {owner!r} ({owner_path})")
                 where_term[key] = (cid, tpath)
+                self.term_paths[key] = tpath
                 own.add(key)
             not_within = self.strings(obj.get("not_within", []), f"{path}.not_within", allow_empty=True)
             seen_exclusions: set[str] = set()
@@ -687,7 +890,9 @@ class _Parser:
             if not _ID.match(cid):
                 raise self.fail(f"{path}.id", f"{cid!r} is not a lower-case identifier")
             if cid in seen:
-                raise self.fail(f"{path}.id", f"duplicate absence-claim id {cid!r} (first at absence_claims[{seen[cid]}])")
+                raise self.fail(
+                    f"{path}.id", f"duplicate absence-claim id {cid!r} (first at absence_claims[{seen[cid]}])"
+                )
             seen[cid] = i
             scope = self.string(obj, "scope", path)
             patterns = self.strings(obj.get("patterns"), f"{path}.patterns")

@@ -1,0 +1,371 @@
+import copy
+import json
+
+import pytest
+
+from drafter.vocabulary import SafetyVocabulary, load_vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocab() -> SafetyVocabulary:
+    return load_vocabulary()
+
+
+def concepts(vocab: SafetyVocabulary, text: str, **kw) -> list[str]:
+    return [m.concept for m in vocab.mentions(text, **kw)]
+
+
+def only(vocab: SafetyVocabulary, text: str):
+    found = vocab.mentions(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --- the packaged data --------------------------------------------------------------------------------
+
+
+def test_packaged_vocabulary_loads_with_enough_concepts_and_terms(vocab):
+    assert vocab.version.strip()
+    assert len(vocab.concepts) >= 80
+    assert vocab.term_count() >= 300
+    assert load_vocabulary() is vocab  # the default is cached
+
+
+def test_every_term_is_found_as_its_own_concept(vocab):
+    # Catches terms shadowed by another concept, excluded by their own not_within, or whose
+    # spelling does not survive the matcher's normalisation.
+    wrong = []
+    for concept in vocab.concepts.values():
+        for term in concept.terms:
+            found = vocab.mentions(f"Reported: {term}.")
+            if [(m.concept, m.text) for m in found] != [(concept.id, term)]:
+                wrong.append((concept.id, term, found))
+    assert not wrong
+
+
+@pytest.mark.parametrize(
+    "synonyms",
+    [
+        ("drowsiness", "somnolence", "sedation", "drowsy", "sedating"),
+        ("respiratory insufficiency", "respiratory depression", "hypoventilation"),
+        ("convulsions", "seizures", "seizure", "convulsion"),
+        ("liver injury", "hepatotoxicity", "drug-induced liver injury"),
+        ("QT prolongation", "torsades de pointes", "prolonged QTc"),
+        ("paediatric", "pediatric", "children"),
+        ("hyponatraemia", "hyponatremia"),
+        ("oedema", "edema"),
+        ("haemorrhage", "hemorrhage", "bleeding"),
+        ("anaemia", "anemia"),
+        ("diarrhoea", "diarrhea"),
+        ("hypoglycaemia", "hypoglycemia"),
+        ("hyperkalaemia", "hyperkalemia"),
+        ("dyspnoea", "dyspnea"),
+        ("foetotoxicity", "fetotoxicity", "teratogenic"),
+        ("breastfeeding", "breast-feeding", "lactation"),
+    ],
+)
+def test_synonyms_and_spellings_map_to_one_concept(vocab, synonyms):
+    ids = {only(vocab, f"Watch for {s} in this group.").concept for s in synonyms}
+    assert len(ids) == 1, ids
+
+
+@pytest.mark.parametrize("written", ["QT-prolongation", "QT\u00a0prolongation", "QT\u2013prolongation",
+                                     "QT\u2014prolongation", "QT prolongation", "qt  prolongation",
+                                     "QT \u2011 prolongation"])
+def test_separators_are_equivalent(vocab, written):
+    text = f"Risk of {written} at high doses."
+    mention = only(vocab, text)
+    assert mention.concept == "qt_prolongation"
+    assert mention.text == written
+    assert text[mention.start:mention.end] == written
+
+
+@pytest.mark.parametrize("written", ["St John's wort", "St John\u2019s wort", "St Johns wort", "St. John's wort"])
+def test_apostrophe_variants_are_equivalent(vocab, written):
+    assert only(vocab, f"Avoid {written}.").concept == "st_johns_wort"
+
+
+def test_terms_match_whole_words_only(vocab):
+    assert concepts(vocab, "Repeat the ECGs") == ["ecg_monitoring"]
+    assert concepts(vocab, "The comatose patient") == ["coma"]
+    assert vocab.mentions("The economa of the drug") == []  # "coma" inside a word
+    assert vocab.mentions("Alcoholic beverages")[0].text == "Alcoholic beverages"
+    assert vocab.mentions("seizuresx") == []
+
+
+def test_section_words_are_not_concepts(vocab):
+    text = ("Safety: adverse reactions, adverse events, side effects, warnings, contraindications, "
+            "interactions and tolerability were reviewed.")
+    assert vocab.mentions(text) == []
+
+
+# --- disease names are not safety claims -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Baclofen attenuates nicotine withdrawal in rats",
+        "It reduced withdrawal symptoms of nicotine in smokers",
+        "in a model of nicotine withdrawal syndrome",
+        "treatment of alcohol withdrawal and opioid withdrawal",
+        "The paw withdrawal latency increased.",
+        "Three patients withdrew; withdrawal from the study was balanced.",
+    ],
+)
+def test_withdrawal_as_a_disease_or_a_measurement_is_not_withdrawal(vocab, text):
+    assert "withdrawal" not in concepts(vocab, text)
+
+
+@pytest.mark.parametrize("text", ["baclofen withdrawal syndrome", "Avoid abrupt withdrawal.",
+                                  "withdrawal symptoms after stopping baclofen"])
+def test_withdrawal_of_the_drug_is_withdrawal(vocab, text):
+    assert "withdrawal" in concepts(vocab, text)
+
+
+@pytest.mark.parametrize("text", ["nicotine dependence", "alcohol dependence", "opioid dependence",
+                                  "dose dependence of the effect"])
+def test_dependence_as_a_disease_is_not_dependence(vocab, text):
+    assert "dependence" not in concepts(vocab, text)
+
+
+def test_physical_dependence_is_dependence(vocab):
+    assert concepts(vocab, "Physical dependence may develop.") == ["dependence"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "patients with alcohol use disorder",
+        "Baclofen for alcohol dependence",
+        "alcoholism",
+        "reduced alcohol consumption in heavy drinkers",
+        "in alcohol-preferring rats",
+        "a substance use disorder",
+        "for opioid use disorder and opioid dependence",
+    ],
+)
+def test_indications_of_substance_use_are_not_interactions(vocab, text):
+    assert not {"alcohol", "opioids", "dependence", "abuse_potential"} & set(concepts(vocab, text))
+
+
+@pytest.mark.parametrize("text", ["Avoid alcohol intake.", "Do not take with alcohol.", "alcohol consumption",
+                                  "drinking alcohol", "ethanol", "alcoholic beverages"])
+def test_alcohol_intake_is_the_alcohol_interaction(vocab, text):
+    assert "alcohol" in concepts(vocab, text)
+
+
+def test_exclusion_is_local_to_its_occurrence(vocab):
+    text = "Patients with alcohol use disorder should avoid alcohol."
+    (mention,) = vocab.mentions(text)
+    assert mention.concept == "alcohol"
+    assert mention.start == text.rindex("alcohol")
+
+
+def test_child_pugh_is_hepatic_impairment_not_children(vocab):
+    assert concepts(vocab, "Child\u2013Pugh class B") == ["hepatic_impairment"]
+    assert concepts(vocab, "Boston Children's Hospital") == []
+
+
+# --- mask ---------------------------------------------------------------------------------------------
+
+
+def test_mask_blanks_indication_names(vocab):
+    assert vocab.mentions("Baclofen in epilepsy and seizures", mask=["seizures"]) == []
+    assert concepts(vocab, "Baclofen in epilepsy and seizures") == ["seizures"]
+
+
+def test_mask_is_case_and_separator_insensitive_and_keeps_offsets(vocab):
+    text = "In nicotine\u2011dependence trials, insomnia (Insomnia) and drowsiness occurred."
+    found = vocab.mentions(text, mask=["Nicotine Dependence", "INSOMNIA"])
+    assert [(m.concept, m.text) for m in found] == [("sedation", "drowsiness")]
+    assert text[found[0].start:found[0].end] == "drowsiness"
+
+
+def test_a_single_string_mask_is_one_phrase(vocab):
+    assert vocab.mentions("seizures and seizure", mask="seizures") == vocab.mentions("xxxxxxxx and seizure")
+
+
+def test_offsets_survive_case_folding_that_changes_length(vocab):
+    text = "\u0130stanbul cohort: drowsiness"  # "İ".lower() is two characters
+    (mention,) = vocab.mentions(text)
+    assert text[mention.start:mention.end] == "drowsiness" == mention.text
+
+
+# --- negation -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("Baclofen does not cause sedation.", True),
+        ("Baclofen causes sedation.", False),
+        ("There is no risk of seizures.", True),
+        ("It is effective without drowsiness.", True),
+        ("Sedation was not observed.", True),
+        ("It has not been reported to cause seizures.", True),
+        ("a non-sedating antihistamine", True),
+        ("It should not be used in pregnancy.", False),
+        ("It is not recommended in children.", False),
+        ("Do not combine with alcohol.", False),
+        ("Stopping without tapering may cause withdrawal.", False),
+        ("Safety in children has not been established.", False),
+        ("It not only reduces craving but also causes sedation.", False),
+    ],
+)
+def test_negation(vocab, text, negated):
+    assert only(vocab, text).negated is negated
+
+
+def test_terms_inside_negation_phrases_are_found(vocab):
+    # "no increase in" is a negation cue and "do not drive" a prohibition; the terms overlapping
+    # them are still mentions.
+    assert [(m.concept, m.negated) for m in vocab.mentions("There was no increase in weight.")] == [
+        ("weight_gain", True)]
+    assert [(m.concept, m.negated) for m in vocab.mentions("Do not drive vehicles.")] == [("driving", False)]
+    assert concepts(vocab, "No dose adjustment is necessary.") == ["dose_adjustment"]
+
+
+def test_negation_carries_along_a_list_and_stops_at_the_clause(vocab):
+    text = ("Baclofen does not cause sedation, dizziness or clinically significant respiratory depression, "
+            "but it may cause hypotension.")
+    found = {m.concept: m.negated for m in vocab.mentions(text)}
+    assert found == {"sedation": True, "dizziness": True, "respiratory_depression": True, "hypotension": False}
+
+
+def test_negation_does_not_reach_past_a_sentence_or_far_away(vocab):
+    assert not only(vocab, "No change was seen. Sedation occurred.").negated
+    assert not only(vocab, "No difference in the primary outcome was found between the groups receiving SSRIs").negated
+
+
+def test_post_negation_covers_a_list_but_not_what_follows(vocab):
+    found = {m.concept: m.negated for m in vocab.mentions(
+        "Sedation and dizziness were not observed in patients with renal impairment.")}
+    assert found == {"sedation": True, "dizziness": True, "renal_impairment": False}
+
+
+def test_concepts_in_includes_negated_mentions(vocab):
+    assert vocab.concepts_in("No sedation; seizures in 2 patients.") == {"sedation", "seizures"}
+    assert vocab.concepts_in("Seizures in epilepsy", mask=["Seizures"]) == frozenset()
+
+
+# --- absence claims -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "claim"),
+    [
+        ("There are no known interactions.", "no_interactions"),
+        ("No clinically significant drug\u2013drug interactions were identified.", "no_interactions"),
+        ("Baclofen is well tolerated", "well_tolerated"),
+        ("Baclofen is well-tolerated", "well_tolerated"),
+        ("It has a favourable safety profile.", "well_tolerated"),
+        ("It is safe in pregnancy", "safe_in_pregnancy"),
+        ("It is compatible with breast-feeding.", "safe_in_lactation"),
+        ("No dose adjustment is required in patients with mild renal impairment.", "no_renal_dose_adjustment"),
+        ("There are no contraindications.", "no_contraindications"),
+        ("No serious adverse events were reported.", "no_serious_adverse_effects"),
+        ("It does not prolong the QT interval.", "no_qt_effect"),
+    ],
+)
+def test_absence_claims(vocab, text, claim):
+    found = vocab.absence_claims(text)
+    assert [c.id for c in found] == [claim]
+    assert text[found[0].start:found[0].end] == found[0].text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Monitor for interactions with CNS depressants.",
+        "Baclofen is not well tolerated at high doses.",
+        "It was less well tolerated than placebo.",
+        "There was no significant interaction between treatment and time.",
+        "Safety in pregnancy has not been established.",
+        "Adverse events were reported in 12% of patients.",
+    ],
+)
+def test_statements_that_are_not_absence_claims(vocab, text):
+    assert vocab.absence_claims(text) == []
+
+
+def test_absence_claim_scope(vocab):
+    (claim,) = vocab.absence_claims("It is safe in pregnancy.")
+    assert claim.scope == "pregnancy"
+
+
+# --- malformed files ----------------------------------------------------------------------------------
+
+MINIMAL = {
+    "version": "0.0.1",
+    "description": "test",
+    "concepts": [
+        {"id": "sedation", "label": "sedation", "category": "adverse_effect", "terms": ["sedation", "drowsiness"]},
+        {"id": "withdrawal", "label": "withdrawal", "category": "adverse_effect", "terms": ["withdrawal"],
+         "not_within": ["nicotine withdrawal"]},
+    ],
+    "absence_claims": [{"id": "well_tolerated", "scope": "general", "patterns": ["well[- ]tolerated"]}],
+    "negation_cues": ["no", "not"],
+}
+
+
+def write(tmp_path, data) -> str:
+    path = tmp_path / "vocab.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_a_vocabulary_file_can_be_loaded_from_a_path(tmp_path):
+    vocab = load_vocabulary(write(tmp_path, MINIMAL))
+    assert vocab.version == "0.0.1"
+    assert vocab.term_count() == 3
+    assert concepts(vocab, "no drowsiness after nicotine withdrawal; withdrawal") == ["sedation", "withdrawal"]
+    assert vocab.mentions("no drowsiness")[0].negated
+
+
+def broken(**changes):
+    data = copy.deepcopy(MINIMAL)
+    for path, value in changes.items():
+        target = data
+        *parents, last = path.split("/")
+        for part in parents:
+            target = target[int(part) if part.isdigit() else part]
+        target[int(last) if last.isdigit() else last] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (broken(**{"concepts/1/terms": []}), r"concepts\[1\]\.terms: expected a non-empty list of strings"),
+        (broken(**{"concepts/0/terms": ["sedation", 3]}), r"concepts\[0\]\.terms\[1\]: expected a non-empty string"),
+        (broken(**{"concepts/0/category": "side_effect"}), r"concepts\[0\]\.category: 'side_effect' is not one of"),
+        (broken(**{"concepts/1/id": "sedation"}), r"concepts\[1\]\.id: duplicate concept id 'sedation'"),
+        (broken(**{"concepts/1/terms": ["withdrawal", "Drowsiness"]}),
+         r"concepts\[1\]\.terms\[1\]: term 'Drowsiness' is already listed under concept 'sedation'"),
+        (broken(**{"concepts/0/terms": ["sedation", "sedation\u00a0"]}), r"concepts\[0\]\.terms\[1\]: .*listed twice"),
+        (broken(**{"concepts/1/not_within": ["nicotine dependence"]}),
+         r"concepts\[1\]\.not_within\[0\]: .*contains no term of concept 'withdrawal'"),
+        (broken(**{"concepts/0/note": "x"}), r"concepts\[0\]\.note: unknown key"),
+        (broken(**{"absence_claims/0/patterns": ["well[ tolerated"]}),
+         r"absence_claims\[0\]\.patterns\[0\]: invalid regular expression"),
+        (broken(version=""), r"version: expected a non-empty string"),
+        (broken(negation_cues=[]), r"negation_cues: expected a non-empty list of strings"),
+        (broken(negation_cues=["no", "Drowsiness"]),
+         r"negation_cues\[1\]: 'Drowsiness' is a concept term \(concepts\[0\]\.terms\[1\]\)"),
+        (broken(negation_cues=["no", "not"], pseudo_negation_cues=["NOT"]),
+         r"pseudo_negation_cues\[0\]: 'NOT' is already listed at negation_cues\[1\]"),
+    ],
+)
+def test_malformed_vocabulary_names_the_file_and_json_path(tmp_path, data, message):
+    path = write(tmp_path, data)
+    with pytest.raises(ValueError, match=message) as raised:
+        load_vocabulary(path)
+    assert str(raised.value).startswith(path + ": ")
+
+
+def test_invalid_json_is_a_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "vocab.json"
+    path.write_text('{"version": "1", ', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"vocab\.json: not valid JSON \(line 1"):
+        load_vocabulary(path)

@@ -103,8 +103,17 @@ _TRIAL_ID = re.compile(
 _MALFORMED_NCT = re.compile(r"(?<![A-Za-z0-9])NCT[\s-]?(?:\d{1,7}|\d{9,})(?![\d])", re.IGNORECASE)
 
 
+# Cheap gates: most sentences have no digit (so no id, figure or year) or no count noun, and the
+# full patterns need not run on them. The verifier calls these extractors on every sentence.
+_DIGIT = re.compile(r"\d")
+_COUNT_GATE = re.compile(r"trial|publication|article|paper|reference|pmid|citation", re.IGNORECASE)
+_NUMBER_GATE = re.compile(r"%|score|rank|level|L[1-5]|證據|证据", re.IGNORECASE)
+
+
 def find_ids(text: str) -> list[IdMention]:
     """Every PMID, trial registry id and malformed NCT id written in ``text``, in order."""
+    if not _DIGIT.search(text):
+        return []
     folded = fold(text)
     found: list[IdMention] = []
     taken: list[tuple[int, int]] = []
@@ -276,6 +285,8 @@ def _count_value(word: str) -> int:
 
 
 def find_counts(text: str) -> list[CountClaim]:
+    if not _COUNT_GATE.search(text):
+        return []
     folded = fold(text)
     claims: list[CountClaim] = []
     phase_spans = [m.span() for m in _PHASE.finditer(folded)]
@@ -371,6 +382,8 @@ def _score_percents(folded: str) -> list[re.Match[str]]:
 
 def find_numbers(text: str) -> list[NumberClaim]:
     """Scores (only near a score cue), ranks, and evidence levels (only near the word 'level')."""
+    if not _NUMBER_GATE.search(text):
+        return []
     folded = fold(text)
     claims: list[NumberClaim] = []
     for match in _score_percents(folded):

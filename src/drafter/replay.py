@@ -35,11 +35,10 @@ def replaying(cassette: str | os.PathLike[str]) -> Iterator[openai.OpenAI]:
         from vcr.errors import CannotOverwriteExistingCassetteException
     except ImportError:
         raise UserError("--replay needs vcrpy: pip install 'drafter[replay]'") from None
-    recorder = vcr.VCR(record_mode="none", match_on=("method", "path", "body"), decode_compressed_response=True,
-                       allow_playback_repeats=True)
+    recorder = vcr.VCR(record_mode="none", match_on=("method", "path", "body"), decode_compressed_response=True)
     client = openai.OpenAI(api_key=REPLAY_API_KEY, base_url=REPLAY_BASE_URL, max_retries=0)
     try:
-        with recorder.use_cassette(str(path)):
+        with recorder.use_cassette(str(path), allow_playback_repeats=True):
             yield client
     except CannotOverwriteExistingCassetteException as exc:
         raise ReplayMiss(f"{path}: no recorded response for a request ({str(exc).splitlines()[0]}); the prompts, the "

@@ -197,7 +197,11 @@ class _PackIndex:
             index.name_concepts[rank] = frozenset(
                 m.concept for name in indication_names(indication) for m in index.vocabulary.mentions(name)
                 if not m.negated)
-        index.mask_patterns = tuple(_name_pattern(m) for m in index.mask if m.strip())
+        names = [_name_pattern(m) for m in index.mask if m.strip()]
+        # One alternation, longest names first, instead of one scan per name and spelling.
+        index.mask_patterns = (re.compile("|".join(
+            f"(?i:{p.pattern})" if p.flags & re.IGNORECASE else f"(?:{p.pattern})"
+            for p in sorted(names, key=lambda p: -len(p.pattern)))),) if names else ()
         for key, item in pack.safety_items().items():
             text = _coverage_text(item)
             mentions = index.vocabulary.mentions(text)

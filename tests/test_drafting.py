@@ -103,7 +103,7 @@ def test_record_carries_provenance_and_every_statement_with_its_keys() -> None:
     statements = [s for ind in record["indications"] for p in ind["sections"]["mechanistic_rationale"]["paragraphs"]
                   for s in p["statements"]]
     assert statements and all({"text", "support", "keys"} <= set(s) for s in statements)
-    assert record["usage"]["requests"] == len(bodies) == 2
+    assert record["usage"]["calls"] == len(bodies) == 2 and record["usage"]["total_tokens"] > 0
 
 
 # --- repair and fail-closed -----------------------------------------------------------------------

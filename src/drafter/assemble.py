@@ -208,7 +208,7 @@ def build_context(result: DraftResult, *, report_date: dt.date, pack_sha256: str
         "pack_id": pack.meta.pack_id,
         "pack_sha256": pack_sha256 or pack_fingerprint(pack),
         "rule_table": assessment.rule_table,
-        "usage": result.usage.as_dict(),
+        "usage": result.usage.response_dict(),
         "attempts": len(result.attempts),
         "date": report_date.isoformat(),
         "disclaimer": DISCLAIMER,
@@ -273,7 +273,7 @@ def build_record(result: DraftResult, context: dict[str, Any]) -> dict[str, Any]
         "further_predictions": [{"rank": f["rank"], "disease": f["disease"], "level": f["assessment"].level}
                                 for f in context["further"]],
         "attempts": [a.as_dict() for a in result.attempts],
-        "usage": result.usage.as_dict(),
+        "usage": {**result.usage.response_dict(), "calls": len(result.attempts)},
     }
 
 

@@ -9,6 +9,7 @@ never hides the results for the others.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -301,6 +302,49 @@ def _model_access(replay: str | None) -> Iterator[openai.OpenAI]:
         yield client
 
 
+# --- batch ------------------------------------------------------------------------------------------
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from drafter.batch import adraft_batch, parse_shard
+    from drafter.llm import make_async_client, resolve_model
+    from drafter.progress import BatchProgress, summary_lines, summary_table
+
+    formats = _parse_formats(args.format)
+    shard = parse_shard(args.shard) if args.shard else None
+    if args.concurrency < 1:
+        raise UserError(f"--concurrency: expected 1 or more, found {args.concurrency}")
+    out_dir = Path(args.out)
+    cache = None if args.no_cache or args.dry_run else Path(args.cache) if args.cache else out_dir / ".cache"
+    progress = BatchProgress(resolve_model(args.model))
+    options = dict(model=args.model, concurrency=args.concurrency, max_repairs=args.max_repairs,
+                   max_indications=args.max_indications, formats=formats, prompts=args.prompts,
+                   rules=args.rule_table, report_date=_parse_date(args.date), cache=cache, limit=args.limit,
+                   shard=shard, dry_run=args.dry_run, on_progress=progress.update, on_start=progress.start)
+
+    async def run() -> object:
+        if args.dry_run:
+            return await adraft_batch(args.inputs, out_dir, client=None, **options)
+        if args.replay:
+            from drafter.replay import replaying
+
+            with replaying(args.replay, asynchronous=True) as client:
+                return await adraft_batch(args.inputs, out_dir, client=client, **options)
+        return await adraft_batch(args.inputs, out_dir, client=make_async_client(), **options)
+
+    with progress:
+        result = asyncio.run(run())
+    progress.console.print(summary_table(result, dry_run=args.dry_run))  # type: ignore[arg-type]
+    for line in summary_lines(result, dry_run=args.dry_run):  # type: ignore[arg-type]
+        progress.console.print(line, highlight=False)
+    if not args.dry_run:
+        progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False)
+    if not result.outcomes:  # type: ignore[attr-defined]
+        _err("batch: no pack matched the inputs (check the paths, --shard and --limit)")
+        return EXIT_BAD_INPUT
+    return int(result.exit_code)  # type: ignore[attr-defined]
+
+
 # --- entry point ------------------------------------------------------------------------------------
 
 
@@ -331,6 +375,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule-table", metavar="FILE", help="a replacement rule table (JSON); default: TxGNN's")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the report's date (default: today)")
     p.set_defaults(func=_cmd_draft)
+
+    p = sub.add_parser("batch", help="draft many packs concurrently, resumably, with a cache and a summary")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="pack files, directories or globs")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--concurrency", type=int, default=8, metavar="N", help="model calls in flight (default 8)")
+    p.add_argument("--limit", type=int, metavar="N", help="draft at most N packs")
+    p.add_argument("--shard", metavar="I/N", help="draft only shard I of N (deterministic by path)")
+    p.add_argument("--dry-run", action="store_true", help="count calls and estimate tokens and cost; call nothing")
+    p.add_argument("--replay", metavar="CASSETTE", help="serve model responses from a recorded cassette")
+    p.add_argument("--cache", metavar="DIR", help="response cache (default: OUT/.cache)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    p.add_argument("--format", default="md,json,html", help="comma-separated: md, json, html (default: all)")
+    p.add_argument("--model", help=f"model name (default: ${MODEL_ENV} or {DEFAULT_MODEL})")
+    p.add_argument("--max-repairs", type=int, default=2, metavar="N")
+    p.add_argument("--max-indications", type=int, default=DEFAULT_MAX_INDICATIONS, metavar="N")
+    p.add_argument("--prompts", metavar="DIR")
+    p.add_argument("--rule-table", metavar="FILE")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the reports' date (default: today)")
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("verify", help="check drafted sections (JSON) or any report (Markdown/text) against a pack; "
                        "exit 1 if errors")

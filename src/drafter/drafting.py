@@ -24,7 +24,8 @@ from tenacity import AsyncRetrying, Retrying, retry_if_exception_type, stop_afte
 
 from drafter.drafts import IndicationSections, ReportDraft, report_model_for, strict_schema
 from drafter.errors import DrafterError, UserError
-from drafter.llm import CallResult, RetryPolicy, Usage, acomplete, complete, replay_miss
+from drafter.cache import ResponseCache
+from drafter.llm import AdaptiveLimiter, CallResult, RetryPolicy, Usage, acomplete, complete, replay_miss
 from drafter.pack.models import MOA_KEY, EvidencePack
 from drafter.prompts import IndicationEntry, PromptTemplates, repair_message, report_messages
 from drafter.rules import PackAssessment
@@ -80,10 +81,15 @@ class Attempt:
     transport_failures: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """The attempt as the report's record keeps it: what the model answered and what was wrong.
+
+        Transport retries are left out: they describe the network, not the draft, and would make
+        the record differ between two runs that got the same answers.
+        """
         return {"number": self.number, "ranks": list(self.ranks), "outcome": self.outcome,
                 "problems": list(self.problems), "errors": [f.as_dict() for f in self.errors],
-                "finish_reason": self.finish_reason, "usage": self.usage.as_dict(),
-                "transport_failures": list(self.transport_failures), "raw_output": self.raw_output}
+                "finish_reason": self.finish_reason, "usage": self.usage.response_dict(),
+                "raw_output": self.raw_output}
 
 
 @dataclass
@@ -273,6 +279,7 @@ def draft_sections(
     max_indications: int = DEFAULT_MAX_INDICATIONS,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     policy: RetryPolicy | None = None,
+    cache: ResponseCache | None = None,
 ) -> DraftResult:
     """Draft, verify and repair the sections of one report (synchronous)."""
     if max_repairs < 0:
@@ -283,7 +290,7 @@ def draft_sections(
         for attempt in Retrying(**_loop_kwargs(loop.max_attempts)):
             with attempt:
                 loop.consume(complete(client, loop.messages, model=model, schema_name=SCHEMA_NAME,
-                                      schema=loop.schema, policy=policy))
+                                      schema=loop.schema, policy=policy, cache=cache))
     except (DraftRejected, _Stop):
         pass
     except openai.OpenAIError as exc:
@@ -302,8 +309,10 @@ async def adraft_sections(
     max_indications: int = DEFAULT_MAX_INDICATIONS,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     policy: RetryPolicy | None = None,
+    cache: ResponseCache | None = None,
+    limiter: AdaptiveLimiter | None = None,
 ) -> DraftResult:
-    """The asynchronous twin of :func:`draft_sections`."""
+    """The asynchronous twin of :func:`draft_sections`; ``limiter`` paces calls shared by a batch."""
     if max_repairs < 0:
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")
     loop = _RepairLoop(pack, assessment, templates, select_indications(pack, max_indications), max_repairs,
@@ -312,7 +321,7 @@ async def adraft_sections(
         async for attempt in AsyncRetrying(**_loop_kwargs(loop.max_attempts)):
             with attempt:
                 loop.consume(await acomplete(client, loop.messages, model=model, schema_name=SCHEMA_NAME,
-                                             schema=loop.schema, policy=policy))
+                                             schema=loop.schema, policy=policy, cache=cache, limiter=limiter))
     except (DraftRejected, _Stop):
         pass
     except openai.OpenAIError as exc:

@@ -12,10 +12,13 @@ never on transport errors; see :mod:`drafter.drafting`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import email.utils
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +33,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from drafter.cache import ResponseCache
 from drafter.errors import UserError
 
 DEFAULT_MODEL = "gpt-4.1-mini"
@@ -49,6 +53,11 @@ class Usage:
 
     requests: int = 0
     failed_requests: int = 0
+    cached_responses: int = 0
+    # Tokens of responses served from the response cache: part of the totals below (the draft was
+    # built from them) but not spent again; cost estimates leave them out.
+    replayed_prompt_tokens: int = 0
+    replayed_completion_tokens: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
@@ -59,13 +68,31 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
     def add(self, other: Usage) -> None:
-        for name in ("requests", "failed_requests", "prompt_tokens", "completion_tokens", "cached_tokens",
+        for name in ("requests", "failed_requests", "cached_responses", "replayed_prompt_tokens",
+                     "replayed_completion_tokens", "prompt_tokens", "completion_tokens", "cached_tokens",
                      "reasoning_tokens"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    @property
+    def spent_prompt_tokens(self) -> int:
+        return self.prompt_tokens - self.replayed_prompt_tokens
+
+    @property
+    def spent_completion_tokens(self) -> int:
+        return self.completion_tokens - self.replayed_completion_tokens
+
     def as_dict(self) -> dict[str, int]:
+        """Everything, run-specific counters included (for logs and batch summaries)."""
         return {"requests": self.requests, "failed_requests": self.failed_requests,
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "cached_responses": self.cached_responses, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "cached_tokens": self.cached_tokens,
+                "reasoning_tokens": self.reasoning_tokens, "total_tokens": self.total_tokens,
+                "replayed_prompt_tokens": self.replayed_prompt_tokens,
+                "replayed_completion_tokens": self.replayed_completion_tokens}
+
+    def response_dict(self) -> dict[str, int]:
+        """Only what the model's responses say, so a report is the same however its calls were served."""
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                 "cached_tokens": self.cached_tokens, "reasoning_tokens": self.reasoning_tokens,
                 "total_tokens": self.total_tokens}
 
@@ -212,6 +239,32 @@ def make_async_client(*, api_key: str | None = None, base_url: str | None = None
                               max_retries=0)
 
 
+def _request(messages: Sequence[dict[str, str]], model: str, schema_name: str, schema: dict[str, Any],
+             max_tokens: int | None) -> dict[str, Any]:
+    """The request body, exactly as sent: also the response cache's key."""
+    body: dict[str, Any] = {"model": model, "messages": list(messages),
+                            "response_format": response_format(schema_name, schema), "temperature": 0}
+    if max_tokens:
+        body["max_completion_tokens"] = max_tokens
+    return body
+
+
+def _cache_request(client: Any, body: dict[str, Any]) -> dict[str, Any]:
+    return {"endpoint": str(client.base_url), **body}
+
+
+def _from_cache(cached: dict[str, Any], model: str) -> CallResult:
+    from openai.types.chat import ChatCompletion
+
+    result = _result(ChatCompletion.model_validate(cached), model, [])
+    # The draft is built from this response and its tokens stay in the totals, but nothing was sent:
+    # no request, and its tokens are marked as replayed so cost estimates leave them out.
+    usage = dataclasses.replace(result.usage, requests=0, cached_responses=1,
+                                replayed_prompt_tokens=result.usage.prompt_tokens,
+                                replayed_completion_tokens=result.usage.completion_tokens)
+    return CallResult(result.content, result.refusal, result.finish_reason, usage, result.model)
+
+
 def complete(
     client: openai.OpenAI,
     messages: Sequence[dict[str, str]],
@@ -221,16 +274,19 @@ def complete(
     schema: dict[str, Any],
     policy: RetryPolicy | None = None,
     max_tokens: int | None = None,
+    cache: ResponseCache | None = None,
 ) -> CallResult:
     """One structured-output chat call, with transport faults retried here and only here."""
+    body = _request(messages, model, schema_name, schema, max_tokens)
+    if cache is not None and (hit := cache.get(_cache_request(client, body))) is not None:
+        return _from_cache(hit, model)
     failures: list[str] = []
     sdk = _no_sdk_retries(client)
     for attempt in Retrying(**_retrying_kwargs(policy or RetryPolicy(), failures)):
         with attempt:
-            response = sdk.chat.completions.create(
-                model=model, messages=list(messages), response_format=response_format(schema_name, schema),
-                temperature=0, **({"max_completion_tokens": max_tokens} if max_tokens else {}),
-            )
+            response = sdk.chat.completions.create(**body)
+    if cache is not None:
+        cache.put(_cache_request(client, body), response.model_dump(mode="json"))
     return _result(response, model, failures)
 
 
@@ -243,13 +299,83 @@ async def acomplete(
     schema: dict[str, Any],
     policy: RetryPolicy | None = None,
     max_tokens: int | None = None,
+    cache: ResponseCache | None = None,
+    limiter: AdaptiveLimiter | None = None,
 ) -> CallResult:
+    """The asynchronous twin of :func:`complete`; ``limiter`` bounds and paces concurrent calls."""
+    body = _request(messages, model, schema_name, schema, max_tokens)
+    if cache is not None and (hit := cache.get(_cache_request(client, body))) is not None:
+        return _from_cache(hit, model)
     failures: list[str] = []
     sdk = _no_sdk_retries(client)
     async for attempt in AsyncRetrying(**_retrying_kwargs(policy or RetryPolicy(), failures)):
         with attempt:
-            response = await sdk.chat.completions.create(
-                model=model, messages=list(messages), response_format=response_format(schema_name, schema),
-                temperature=0, **({"max_completion_tokens": max_tokens} if max_tokens else {}),
-            )
+            if limiter is None:
+                response = await sdk.chat.completions.create(**body)
+            else:
+                async with limiter.slot():
+                    try:
+                        response = await sdk.chat.completions.create(**body)
+                    except openai.RateLimitError as exc:
+                        limiter.rate_limited(retry_after_seconds(exc))
+                        raise
+                    limiter.succeeded()
+    if cache is not None:
+        cache.put(_cache_request(client, body), response.model_dump(mode="json"))
     return _result(response, model, failures)
+
+
+class AdaptiveLimiter:
+    """At most ``limit`` calls in flight; halves the limit and pauses everyone on a 429, then grows back.
+
+    Additive increase, multiplicative decrease, as TCP does: after ``limit`` successes in a row the
+    limit rises by one, up to ``max_concurrency``. A 429's Retry-After pauses new calls for that long
+    (tenacity retries the call that got the 429 after the same wait).
+    """
+
+    def __init__(self, max_concurrency: int) -> None:
+        if max_concurrency < 1:
+            raise UserError(f"concurrency must be at least 1, found {max_concurrency}")
+        self.max_concurrency = max_concurrency
+        self.limit = max_concurrency
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.rate_limits = 0
+        self._streak = 0
+        self._paused_until = 0.0
+        self._condition: asyncio.Condition | None = None
+
+    def _cond(self) -> asyncio.Condition:
+        if self._condition is None:
+            self._condition = asyncio.Condition()
+        return self._condition
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        cond = self._cond()
+        async with cond:
+            await cond.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            pause = self._paused_until - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            yield
+        finally:
+            async with cond:
+                self.in_flight -= 1
+                cond.notify_all()
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        self.rate_limits += 1
+        self.limit = max(1, self.limit // 2)
+        self._streak = 0
+        wait = min(retry_after if retry_after is not None else 1.0, MAX_RETRY_AFTER_SECONDS)
+        self._paused_until = max(self._paused_until, time.monotonic() + wait)
+
+    def succeeded(self) -> None:
+        self._streak += 1
+        if self._streak >= self.limit and self.limit < self.max_concurrency:
+            self.limit += 1
+            self._streak = 0

@@ -14,7 +14,8 @@ import openai
 
 from drafter.assemble import Report, assemble
 from drafter.drafting import DEFAULT_MAX_INDICATIONS, DEFAULT_TOKEN_BUDGET, adraft_sections, draft_sections
-from drafter.llm import RetryPolicy, make_async_client, make_client, resolve_model
+from drafter.cache import ResponseCache
+from drafter.llm import AdaptiveLimiter, RetryPolicy, make_async_client, make_client, resolve_model
 from drafter.pack import EvidencePack, read_pack
 from drafter.prompts import PromptTemplates, load_prompts
 from drafter.rules import RuleTable, assess_pack, load_rule_table
@@ -46,6 +47,7 @@ def draft_report(
     rules: RuleTable | str | os.PathLike[str] | None = None,
     report_date: dt.date | None = None,
     retry: RetryPolicy | None = None,
+    cache: ResponseCache | None = None,
 ) -> Report:
     """Draft, verify, repair and assemble one report.
 
@@ -58,6 +60,7 @@ def draft_report(
     result = draft_sections(
         evidence, assessment, _templates(prompts), client=client or make_client(), model=resolve_model(model),
         max_repairs=max_repairs, max_indications=max_indications, token_budget=token_budget, policy=retry,
+        cache=cache,
     )
     return assemble(result, report_date=report_date or dt.date.today())
 
@@ -74,6 +77,8 @@ async def adraft_report(
     rules: RuleTable | str | os.PathLike[str] | None = None,
     report_date: dt.date | None = None,
     retry: RetryPolicy | None = None,
+    cache: ResponseCache | None = None,
+    limiter: AdaptiveLimiter | None = None,
 ) -> Report:
     """The asynchronous twin of :func:`draft_report`."""
     evidence = _pack(pack)
@@ -81,5 +86,6 @@ async def adraft_report(
     result = await adraft_sections(
         evidence, assessment, _templates(prompts), client=client or make_async_client(), model=resolve_model(model),
         max_repairs=max_repairs, max_indications=max_indications, token_budget=token_budget, policy=retry,
+        cache=cache, limiter=limiter,
     )
     return assemble(result, report_date=report_date or dt.date.today())

@@ -12,6 +12,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openai
 
@@ -26,7 +27,8 @@ class ReplayMiss(UserError):
 
 
 @contextlib.contextmanager
-def replaying(cassette: str | os.PathLike[str]) -> Iterator[openai.OpenAI]:
+def replaying(cassette: str | os.PathLike[str], *, asynchronous: bool = False) -> Iterator[Any]:
+    """A client (``openai.OpenAI``, or ``AsyncOpenAI`` when ``asynchronous``) served from ``cassette``."""
     path = Path(cassette)
     if not path.is_file():
         raise UserError(f"{path}: no such cassette (see cassettes/README.md for how cassettes are recorded)")
@@ -36,7 +38,8 @@ def replaying(cassette: str | os.PathLike[str]) -> Iterator[openai.OpenAI]:
     except ImportError:
         raise UserError("--replay needs vcrpy: pip install 'drafter[replay]'") from None
     recorder = vcr.VCR(record_mode="none", match_on=("method", "path", "body"), decode_compressed_response=True)
-    client = openai.OpenAI(api_key=REPLAY_API_KEY, base_url=REPLAY_BASE_URL, max_retries=0)
+    factory = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+    client = factory(api_key=REPLAY_API_KEY, base_url=REPLAY_BASE_URL, max_retries=0)
     try:
         with recorder.use_cassette(str(path), allow_playback_repeats=True):
             yield client

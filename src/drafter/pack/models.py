@@ -137,6 +137,12 @@ def parse_phase(value: object) -> Phase:
         return Phase.UNKNOWN
     if not isinstance(value, str):
         raise ValueError(f"expected a trial phase such as 'Phase 2', found {value!r}")
+    return _parse_phase_text(value)
+
+
+@lru_cache(maxsize=1024)
+def _parse_phase_text(value: str) -> Phase:
+    """The spelling-to-enum mapping, cached: the verifier parses the same few spellings thousands of times."""
     text = value.strip().lower().replace("_", " ")
     if text in {p.value for p in Phase}:
         return Phase(text)

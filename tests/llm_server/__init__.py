@@ -6,7 +6,8 @@ normally need; the submodules hold the rest (e.g. ``vcr_support.RECORDED_ORIGIN`
 
 from __future__ import annotations
 
-from .server import NO_RESPONSE_LEFT, RecordedRequest, ScriptedOpenAIServer, Step, validate_step
+from .auto import auto_draft_step, scripted_by_pack
+from .server import NO_RESPONSE_LEFT, RecordedRequest, ScriptedOpenAIServer, Step, StoredFile, validate_step
 from .vcr_support import (
     DEFAULT_CASSETTE_DIR,
     assert_all_played,
@@ -17,13 +18,17 @@ from .vcr_support import (
 )
 from .wire import (
     DEFAULT_CREATED,
+    batch_input_line,
     chat_completion,
     completion_id_for,
     completion_step,
     error_body,
     estimate_prompt_tokens,
     estimate_tokens,
+    jsonl,
     models_list,
+    parse_jsonl,
+    with_multipart_support,
 )
 
 __all__ = [
@@ -33,7 +38,10 @@ __all__ = [
     "RecordedRequest",
     "ScriptedOpenAIServer",
     "Step",
+    "StoredFile",
     "assert_all_played",
+    "auto_draft_step",
+    "batch_input_line",
     "cassette_leaks",
     "chat_completion",
     "completion_id_for",
@@ -41,9 +49,13 @@ __all__ = [
     "error_body",
     "estimate_prompt_tokens",
     "estimate_tokens",
+    "jsonl",
     "make_vcr",
     "models_list",
+    "parse_jsonl",
     "record_mode_from_env",
+    "scripted_by_pack",
     "strict_cassette",
     "validate_step",
+    "with_multipart_support",
 ]

@@ -443,10 +443,8 @@ def parse_multipart(body: bytes, content_type: str | None) -> list[MultipartPart
         for line in head.decode("utf-8", "replace").split("\r\n"):
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        params = {
-            key.lower(): _unquote(value)
-            for key, value in _DISPOSITION_PARAM_RE.findall(";" + headers.get("content-disposition", "").partition(";")[2])
-        }
+        disposition = headers.get("content-disposition", "").partition(";")[2]
+        params = {key.lower(): _unquote(value) for key, value in _DISPOSITION_PARAM_RE.findall(";" + disposition)}
         if "name" not in params:
             raise ValueError("multipart part has no name in its content-disposition")
         parts.append(MultipartPart(params["name"], params.get("filename"), headers.get("content-type"), data))
@@ -475,9 +473,10 @@ def stable_multipart_boundary(request: Any) -> Any:
 
     Applied (like every ``before_record_request`` filter) both to what is written and to each
     request before it is matched, so recorded uploads are byte-stable across re-recordings and a
-    replayed upload compares equal byte for byte.  The body and the ``content-type`` header are
-    rewritten together; a body that happens to contain :data:`STABLE_MULTIPART_BOUNDARY` is left
-    alone (:func:`multipart_body` still matches it by its parts).
+    replayed upload compares equal byte for byte.  The body, the ``content-type`` header and
+    (if recorded) ``content-length`` are rewritten together; a body that happens to contain
+    :data:`STABLE_MULTIPART_BOUNDARY` is left alone (:func:`multipart_body` still matches it by
+    its parts).
     """
     content_type = _request_content_type(request)
     boundary = multipart_boundary(content_type)
@@ -487,12 +486,17 @@ def stable_multipart_boundary(request: Any) -> Any:
     stable = STABLE_MULTIPART_BOUNDARY.encode("ascii")
     if stable in body:
         return request
-    request.body = body.replace(b"--" + boundary.encode("latin-1"), b"--" + stable)
+    new_body = body.replace(b"--" + boundary.encode("latin-1"), b"--" + stable)
+    request.body = new_body
     headers = request.headers
+    had_length = False
     for name in list(headers):
-        if str(name).lower() == "content-type":
+        if str(name).lower() in ("content-type", "content-length"):
+            had_length = had_length or str(name).lower() == "content-length"
             del headers[name]
     headers["content-type"] = content_type.replace(boundary, STABLE_MULTIPART_BOUNDARY)  # type: ignore[union-attr]
+    if had_length:  # the fixed boundary is longer than httpx's, so the length changes with it
+        headers["content-length"] = str(len(new_body))
     request.headers = headers
     return request
 

@@ -10,6 +10,7 @@ verifier's job.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,7 @@ _FOLD = str.maketrans({
 })
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Same length as ``text``, with typographic variants folded so one pattern matches them all."""
     return text.translate(_FOLD)

@@ -184,6 +184,11 @@ class IndicationAssessment:
     decision_ceiling: Decision
 
     @property
+    def level_explanation(self) -> str:
+        """The reason without its leading 'L2: ' (for tables that print the level beside it)."""
+        return self.level_reason.split(": ", 1)[-1]
+
+    @property
     def ceiling_reason(self) -> str:
         if self.decision_ceiling == self.level_ceiling:
             return f"{self.decision_ceiling.value}: the strongest decision evidence level {self.level} allows"

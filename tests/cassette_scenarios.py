@@ -4,6 +4,10 @@ Both the recording script (``python -m tests.record_cassettes``) and the cassett
 table, so a scenario cannot be recorded one way and replayed another. The model's answers are the
 hand-written drafts in ``tests/llm_server/drafts/`` served by the local OpenAI-compatible server in
 the exact chat-completions wire format; the cassettes hold what the real openai SDK sent and got.
+
+Scenarios whose ``runner`` is ``"openai-batch"`` draft their packs together through the Batch API
+(``drafter.openai_batch``): the steps then answer the lines of each batch in file order, round
+after round, and the cassette holds the uploads, the batches, the polls and the downloads.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class Scenario:
     packs: tuple[str, ...]
     steps: Callable[[], list[dict[str, Any]]]
     options: dict[str, Any] = field(default_factory=dict)
+    runner: str = "draft"  # or "openai-batch": all packs in one run of drafter.openai_batch
 
     @property
     def cassette(self) -> Path:
@@ -96,4 +101,25 @@ SCENARIOS: tuple[Scenario, ...] = (
              lambda: [answer("injection.json"), answer("injection.clean.json", ranks=[2])]),
 )
 
+OPENAI_BATCH_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("openai-batch", "every example pack through the Batch API: one batch, every draft verified",
+             EXAMPLE_PACKS, _examples, runner="openai-batch"),
+    Scenario("openai-batch-repair", "baclofen and tizanidine through the Batch API: baclofen's first draft fails "
+             "verification, so a second batch holds its repair request (rank 2 only), which verifies",
+             ("examples/packs/baclofen.json", "examples/packs/tizanidine-gb.json"),
+             lambda: [answer("baclofen.repair-first.json"), answer("tizanidine-gb.json"),
+                      answer("baclofen.json", ranks=[2])],
+             runner="openai-batch"),
+    Scenario("openai-batch-line-error", "three packs in one batch; colchicine's line fails with a 500 (error "
+             "file), so that pack is failed while the other two verify",
+             ("examples/packs/baclofen-uk.json", "examples/packs/colchicine-us.json",
+              "examples/packs/tizanidine-gb.json"),
+             lambda: [answer("baclofen-uk.json"),
+                      status(500, "The server had an error while processing your request. Sorry about that!",
+                             "server_error"),
+                      answer("tizanidine-gb.json")],
+             runner="openai-batch"),
+)
+
+SCENARIOS += OPENAI_BATCH_SCENARIOS
 BY_NAME = {s.name: s for s in SCENARIOS}

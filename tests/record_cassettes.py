@@ -6,6 +6,11 @@ record what was sent and received into ``cassettes/NAME.yaml`` (credentials and 
 headers scrubbed). With ``--real``, the same drafting runs against the API in OPENAI_API_KEY /
 OPENAI_BASE_URL instead of the scripted server; the answers are then the real model's and the
 scenarios' scripted faults do not apply (only ``examples`` makes sense that way).
+
+Batch API scenarios (``runner="openai-batch"``) run ``drafter.openai_batch.run_openai_batch`` over
+all their packs at once, into a temporary output folder, polling without waiting (every 30 s with
+``--real``). Uploads are multipart, so every recorder here goes through ``with_multipart_support``:
+it fixes the random boundary (a no-op for every other request) and matches uploads field by field.
 """
 
 from __future__ import annotations
@@ -13,16 +18,33 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import openai
 
+from drafter.openai_batch import run_openai_batch
 from drafter.pipeline import draft_report
 from tests.cassette_scenarios import CASSETTES, MODEL, REPORT_DATE, ROOT, SCENARIOS, Scenario
-from tests.llm_server import ScriptedOpenAIServer, make_vcr
+from tests.llm_server import ScriptedOpenAIServer, make_vcr, with_multipart_support
 
 
-def record(scenario: Scenario, *, real: bool = False) -> None:
-    recorder = make_vcr(CASSETTES, "all")
+def _draft_each(scenario: Scenario, client: openai.OpenAI) -> None:
+    for pack in scenario.packs:
+        report = draft_report(ROOT / pack, client=client, model=MODEL, report_date=REPORT_DATE, **scenario.options)
+        print(f"{scenario.name}: {pack}: {report.status.value}, {report.usage.requests} call(s)")
+
+
+def _openai_batch(scenario: Scenario, client: openai.OpenAI, *, real: bool) -> None:
+    with tempfile.TemporaryDirectory() as out:
+        result = run_openai_batch([ROOT / pack for pack in scenario.packs], out, client=client, model=MODEL,
+                                  report_date=REPORT_DATE, poll_interval=30.0 if real else 0.0, **scenario.options)
+    for outcome in result.outcomes:
+        print(f"{scenario.name}: {outcome.pack}: {outcome.status}, {outcome.calls} call(s)")
+
+
+def record(scenario: Scenario, *, real: bool = False, cassette_dir: Path = CASSETTES) -> None:
+    recorder = with_multipart_support(make_vcr(cassette_dir, "all"))
     if real:
         client = openai.OpenAI(max_retries=0)
         server = None
@@ -31,10 +53,10 @@ def record(scenario: Scenario, *, real: bool = False) -> None:
         client = openai.OpenAI(base_url=server.base_url, api_key="recording-key", max_retries=0)
     try:
         with recorder.use_cassette(scenario.cassette.name):
-            for pack in scenario.packs:
-                report = draft_report(ROOT / pack, client=client, model=MODEL, report_date=REPORT_DATE,
-                                      **scenario.options)
-                print(f"{scenario.name}: {pack}: {report.status.value}, {report.usage.requests} call(s)")
+            if scenario.runner == "openai-batch":
+                _openai_batch(scenario, client, real=real)
+            else:
+                _draft_each(scenario, client)
         if server is not None:
             server.assert_drained()
     finally:

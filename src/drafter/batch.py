@@ -43,7 +43,7 @@ from drafter.drafting import (
     adraft_sections,
     select_indications,
 )
-from drafter.errors import PackError, UserError
+from drafter.errors import DrafterError, PackError, UserError
 from drafter.fsio import write_text_atomic
 from drafter.llm import AdaptiveLimiter, RetryPolicy, Usage, resolve_model
 from drafter.pack import read_pack
@@ -226,8 +226,12 @@ class _Batch:
     claimed_ids: dict[str, str] = field(default_factory=dict)
 
     async def run_one(self, path: Path) -> PackOutcome:
+        """One pack, isolated: a failure to draft or to write it is this pack's outcome, not the batch's."""
         started = time.monotonic()
-        outcome = await self._run_one(path)
+        try:
+            outcome = await self._run_one(path)
+        except (OSError, DrafterError) as exc:
+            outcome = PackOutcome(str(path), "failed", message=f"{path}: {type(exc).__name__}: {exc}")
         outcome.seconds = round(time.monotonic() - started, 3)
         return outcome
 
@@ -259,7 +263,7 @@ class _Batch:
                 token_budget=self.settings.token_budget, policy=self.retry, cache=self.cache, limiter=self.limiter,
             )
         except DraftError as exc:
-            return _with_usage(PackOutcome(name, "failed", pack_id, message=str(exc)), exc.usage)
+            return with_usage(PackOutcome(name, "failed", pack_id, message=str(exc)), exc.usage)
         report = assemble(result, report_date=self.report_date)
         written = await asyncio.to_thread(write_outputs, report, self.out_dir, pack_id, self.settings.formats)
         outputs = [p.name for p in written]
@@ -267,7 +271,7 @@ class _Batch:
         await asyncio.to_thread(write_text_atomic, manifest_path(self.out_dir, pack_id),
                                 json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         verification = report.verification
-        return _with_usage(PackOutcome(name, report.status.value, pack_id, errors=len(verification.errors),
+        return with_usage(PackOutcome(name, report.status.value, pack_id, errors=len(verification.errors),
                                        warnings=len(verification.warnings), outputs=outputs), report.usage)
 
     def _estimate(self, name: str, pack_id: str, pack: Any, assessment: Any) -> PackOutcome:
@@ -279,7 +283,7 @@ class _Batch:
                            message="dry run: estimate, nothing was called")
 
 
-def _with_usage(outcome: PackOutcome, usage: Usage) -> PackOutcome:
+def with_usage(outcome: PackOutcome, usage: Usage) -> PackOutcome:
     outcome.calls = usage.requests
     outcome.cached_calls = usage.cached_responses
     outcome.failed_calls = usage.failed_requests

@@ -306,7 +306,7 @@ def _model_access(replay: str | None) -> Iterator[openai.OpenAI]:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from drafter.batch import adraft_batch, parse_shard
+    from drafter.batch import adraft_batch, estimate_cost, parse_shard
     from drafter.llm import make_async_client, resolve_model
     from drafter.progress import BatchProgress, summary_lines, summary_table
 
@@ -315,6 +315,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise UserError(f"--concurrency: expected 1 or more, found {args.concurrency}")
     out_dir = Path(args.out)
+    if args.openai_batch and not args.dry_run:
+        return _openai_batch(args, formats, shard, out_dir)
     cache = None if args.no_cache or args.dry_run else Path(args.cache) if args.cache else out_dir / ".cache"
     progress = BatchProgress(resolve_model(args.model))
     options = dict(model=args.model, concurrency=args.concurrency, max_repairs=args.max_repairs,
@@ -334,6 +336,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     with progress:
         result = asyncio.run(run())
+    if args.openai_batch:  # a dry run: the same requests, at the Batch API's price
+        usage = result.usage  # type: ignore[attr-defined]
+        result.cost = estimate_cost(result.model, usage.prompt_tokens, usage.completion_tokens,  # type: ignore[attr-defined]
+                                    batch_api=True)
     progress.console.print(summary_table(result, dry_run=args.dry_run))  # type: ignore[arg-type]
     for line in summary_lines(result, dry_run=args.dry_run):  # type: ignore[arg-type]
         progress.console.print(line, highlight=False)
@@ -343,6 +349,60 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         _err("batch: no pack matched the inputs (check the paths, --shard and --limit)")
         return EXIT_BAD_INPUT
     return int(result.exit_code)  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _batch_api_client(replay: str | None) -> Iterator[openai.OpenAI]:
+    """A client from the environment, or one replaying a cassette in order (a polled batch repeats requests)."""
+    if replay is None:
+        yield make_client()
+        return
+    from drafter.replay import replaying
+
+    with replaying(replay, repeats=False) as client:
+        yield client
+
+
+def _openai_batch(args: argparse.Namespace, formats: Sequence[str], shard: tuple[int, int] | None,
+                  out_dir: Path) -> int:
+    """``drafter batch --openai-batch``: the same drafting through the OpenAI Batch API; resumable."""
+    from drafter.llm import resolve_model
+    from drafter.openai_batch import EXIT_PENDING, BatchPending, OpenAIBatchError, run_openai_batch, summary_lines
+    from drafter.progress import BatchProgress, summary_table
+
+    if args.cache:
+        raise UserError("--cache: the response cache is not used with --openai-batch (the job's state file, "
+                        "OUT/openai-batch-state.json, is what makes a rerun pay nothing twice)")
+    if args.poll_interval < 0 or args.max_wait < 0:
+        raise UserError(f"--poll-interval and --max-wait: expected 0 or more seconds, found {args.poll_interval} "
+                        f"and {args.max_wait}")
+    progress = BatchProgress(resolve_model(args.model))
+
+    def event(line: str) -> None:
+        progress.console.print(line, highlight=False, soft_wrap=True)
+
+    try:
+        with progress, _batch_api_client(args.replay) as client:
+            result = run_openai_batch(
+                args.inputs, out_dir, client=client, model=args.model, max_repairs=args.max_repairs,
+                max_indications=args.max_indications, formats=formats, prompts=args.prompts, rules=args.rule_table,
+                report_date=_parse_date(args.date), limit=args.limit, shard=shard,
+                poll_interval=0.0 if args.replay else args.poll_interval,  # a cassette has nothing to wait for
+                max_wait=args.max_wait, on_start=progress.start, on_progress=progress.update, on_event=event)
+    except BatchPending as exc:
+        _err(str(exc))
+        return EXIT_PENDING
+    except OpenAIBatchError as exc:
+        _err(str(exc))
+        return EXIT_CHECK_FAILED
+    progress.console.print(summary_table(result))
+    for line in summary_lines(result):
+        progress.console.print(line, highlight=False)
+    progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False)
+    if not result.outcomes:
+        _err("batch: no pack matched the inputs (check the paths, --shard and --limit)")
+        return EXIT_BAD_INPUT
+    return result.exit_code
 
 
 # --- entry point ------------------------------------------------------------------------------------
@@ -393,6 +453,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompts", metavar="DIR")
     p.add_argument("--rule-table", metavar="FILE")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the reports' date (default: today)")
+    p.add_argument("--openai-batch", action="store_true",
+                   help="draft through the OpenAI Batch API (discounted, answers within 24 h); resumable: a rerun "
+                   "picks up the batches saved in OUT/openai-batch-state.json")
+    p.add_argument("--poll-interval", type=float, default=30.0, metavar="SECONDS",
+                   help="with --openai-batch: first wait between status checks, backing off to 10 min (default 30)")
+    p.add_argument("--max-wait", type=float, default=26 * 3600.0, metavar="SECONDS",
+                   help="with --openai-batch: stop waiting after this long and exit 75, leaving the batches to a "
+                   "rerun (default 26 h; 0 submits and exits)")
     p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("verify", help="check drafted sections (JSON) or any report (Markdown/text) against a pack; "

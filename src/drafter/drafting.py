@@ -25,7 +25,7 @@ from tenacity import AsyncRetrying, Retrying, retry_if_exception_type, stop_afte
 from drafter.drafts import IndicationSections, ReportDraft, report_model_for, strict_schema
 from drafter.errors import DrafterError, UserError
 from drafter.cache import ResponseCache
-from drafter.llm import AdaptiveLimiter, CallResult, RetryPolicy, Usage, acomplete, complete, replay_miss
+from drafter.llm import AdaptiveLimiter, CallFailed, CallResult, RetryPolicy, Usage, acomplete, complete, replay_miss
 from drafter.pack.models import MOA_KEY, EvidencePack
 from drafter.prompts import IndicationEntry, PromptTemplates, repair_message, report_messages
 from drafter.rules import PackAssessment
@@ -50,7 +50,7 @@ class DraftRejected(Exception):
         super().__init__("; ".join(self.problems))
 
 
-class _Stop(Exception):
+class DraftStopped(Exception):
     """Ends the repair loop early without retrying (refusal, budget); the reason is recorded."""
 
 
@@ -144,7 +144,7 @@ def citable_keys_for(pack: EvidencePack, ranks: Sequence[int]) -> list[str]:
     return sorted(keys)
 
 
-class _RepairLoop:
+class RepairLoop:
     """The state of one report's drafting across attempts; sync and async callers share it."""
 
     def __init__(self, pack: EvidencePack, assessment: PackAssessment, templates: PromptTemplates,
@@ -168,7 +168,7 @@ class _RepairLoop:
         self.schema = strict_schema(self.schema_model)
 
     def consume(self, result: CallResult) -> None:
-        """Take one model answer: accept what verifies, or raise DraftRejected / _Stop."""
+        """Take one model answer: accept what verifies, or raise DraftRejected / DraftStopped."""
         number = len(self.attempts) + 1
         self.usage.add(result.usage)
         requested = tuple(self.pending)
@@ -180,7 +180,7 @@ class _RepairLoop:
         if result.refusal:
             record("refused", [f"the model refused: {result.refusal}"])
             self.stop_reason = f"the model refused to draft ({result.refusal})"
-            raise _Stop(self.stop_reason)
+            raise DraftStopped(self.stop_reason)
         if result.finish_reason == "length":
             problems = ["Your reply was cut off at the output limit (finish_reason=length) and is not valid JSON. "
                         "Write fewer and shorter statements."]
@@ -226,7 +226,7 @@ class _RepairLoop:
         if self.usage.total_tokens >= self.token_budget:
             self.stop_reason = (f"token budget exhausted ({self.usage.total_tokens} of {self.token_budget} tokens "
                                 "used) before the draft verified")
-            raise _Stop(self.stop_reason)
+            raise DraftStopped(self.stop_reason)
         attempt = len(self.attempts) + 1
         self.messages = [
             *self.messages,
@@ -257,7 +257,7 @@ def _loop_kwargs(max_attempts: int) -> dict[str, Any]:
             "reraise": True}
 
 
-def _fail(loop: _RepairLoop, exc: openai.OpenAIError) -> DraftError:
+def _fail(loop: RepairLoop, exc: openai.OpenAIError) -> DraftError:
     if replay_miss(exc):
         return DraftError("the cassette has no recorded response for this request: the prompts, the pack or the "
                           "model differ from the recording (re-record as cassettes/README.md says)",
@@ -284,17 +284,18 @@ def draft_sections(
     """Draft, verify and repair the sections of one report (synchronous)."""
     if max_repairs < 0:
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")
-    loop = _RepairLoop(pack, assessment, templates, select_indications(pack, max_indications), max_repairs,
+    loop = RepairLoop(pack, assessment, templates, select_indications(pack, max_indications), max_repairs,
                        token_budget)
     try:
         for attempt in Retrying(**_loop_kwargs(loop.max_attempts)):
             with attempt:
                 loop.consume(complete(client, loop.messages, model=model, schema_name=SCHEMA_NAME,
                                       schema=loop.schema, policy=policy, cache=cache))
-    except (DraftRejected, _Stop):
+    except (DraftRejected, DraftStopped):
         pass
-    except openai.OpenAIError as exc:
-        raise _fail(loop, exc) from exc
+    except CallFailed as exc:
+        loop.usage.failed_requests += exc.failed_requests
+        raise _fail(loop, exc.cause) from exc.cause
     return loop.result(model)
 
 
@@ -315,15 +316,16 @@ async def adraft_sections(
     """The asynchronous twin of :func:`draft_sections`; ``limiter`` paces calls shared by a batch."""
     if max_repairs < 0:
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")
-    loop = _RepairLoop(pack, assessment, templates, select_indications(pack, max_indications), max_repairs,
+    loop = RepairLoop(pack, assessment, templates, select_indications(pack, max_indications), max_repairs,
                        token_budget)
     try:
         async for attempt in AsyncRetrying(**_loop_kwargs(loop.max_attempts)):
             with attempt:
                 loop.consume(await acomplete(client, loop.messages, model=model, schema_name=SCHEMA_NAME,
                                              schema=loop.schema, policy=policy, cache=cache, limiter=limiter))
-    except (DraftRejected, _Stop):
+    except (DraftRejected, DraftStopped):
         pass
-    except openai.OpenAIError as exc:
-        raise _fail(loop, exc) from exc
+    except CallFailed as exc:
+        loop.usage.failed_requests += exc.failed_requests
+        raise _fail(loop, exc.cause) from exc.cause
     return loop.result(model)

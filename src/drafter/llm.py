@@ -34,7 +34,7 @@ from tenacity import (
 )
 
 from drafter.cache import ResponseCache
-from drafter.errors import UserError
+from drafter.errors import DrafterError, UserError
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 MODEL_ENV = "DRAFTER_MODEL"
@@ -123,6 +123,19 @@ class CallResult:
     transport_failures: tuple[str, ...] = ()
 
 
+class CallFailed(DrafterError):
+    """A call that never got an answer: a client error, or transport retries run out.
+
+    Carries how many requests were sent and failed, so that the caller's usage (and a batch's
+    summary) counts what the server saw, not zero.
+    """
+
+    def __init__(self, cause: openai.OpenAIError, failed_requests: int) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+        self.failed_requests = failed_requests
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Bounds for transport retries (the SDK's own are off)."""
@@ -183,7 +196,7 @@ class _WaitRetryAfterOrJitter:
         return float(self.jitter(state))
 
 
-def _retrying_kwargs(policy: RetryPolicy, failures: list[str]) -> dict[str, Any]:
+def transport_retrying(policy: RetryPolicy, failures: list[str]) -> dict[str, Any]:
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         failures.append(f"{type(exc).__name__}: {exc}")
@@ -201,7 +214,7 @@ def response_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
 
-def _result(response: Any, model: str, failures: list[str]) -> CallResult:
+def call_result(response: Any, model: str, failures: list[str]) -> CallResult:
     choice = response.choices[0]
     usage = Usage.from_response(response.usage)
     usage.failed_requests = len(failures)
@@ -215,7 +228,7 @@ def _result(response: Any, model: str, failures: list[str]) -> CallResult:
     )
 
 
-def _no_sdk_retries(client: Any) -> Any:
+def without_sdk_retries(client: Any) -> Any:
     return client.with_options(max_retries=0)
 
 
@@ -239,7 +252,7 @@ def make_async_client(*, api_key: str | None = None, base_url: str | None = None
                               max_retries=0)
 
 
-def _request(messages: Sequence[dict[str, str]], model: str, schema_name: str, schema: dict[str, Any],
+def request_body(messages: Sequence[dict[str, str]], model: str, schema_name: str, schema: dict[str, Any],
              max_tokens: int | None) -> dict[str, Any]:
     """The request body, exactly as sent: also the response cache's key."""
     body: dict[str, Any] = {"model": model, "messages": list(messages),
@@ -256,7 +269,7 @@ def _cache_request(client: Any, body: dict[str, Any]) -> dict[str, Any]:
 def _from_cache(cached: dict[str, Any], model: str) -> CallResult:
     from openai.types.chat import ChatCompletion
 
-    result = _result(ChatCompletion.model_validate(cached), model, [])
+    result = call_result(ChatCompletion.model_validate(cached), model, [])
     # The draft is built from this response and its tokens stay in the totals, but nothing was sent:
     # no request, and its tokens are marked as replayed so cost estimates leave them out.
     usage = dataclasses.replace(result.usage, requests=0, cached_responses=1,
@@ -277,17 +290,20 @@ def complete(
     cache: ResponseCache | None = None,
 ) -> CallResult:
     """One structured-output chat call, with transport faults retried here and only here."""
-    body = _request(messages, model, schema_name, schema, max_tokens)
+    body = request_body(messages, model, schema_name, schema, max_tokens)
     if cache is not None and (hit := cache.get(_cache_request(client, body))) is not None:
         return _from_cache(hit, model)
     failures: list[str] = []
-    sdk = _no_sdk_retries(client)
-    for attempt in Retrying(**_retrying_kwargs(policy or RetryPolicy(), failures)):
-        with attempt:
-            response = sdk.chat.completions.create(**body)
+    sdk = without_sdk_retries(client)
+    try:
+        for attempt in Retrying(**transport_retrying(policy or RetryPolicy(), failures)):
+            with attempt:
+                response = sdk.chat.completions.create(**body)
+    except openai.OpenAIError as exc:
+        raise CallFailed(exc, len(failures) + 1) from exc
     if cache is not None:
         cache.put(_cache_request(client, body), response.model_dump(mode="json"))
-    return _result(response, model, failures)
+    return call_result(response, model, failures)
 
 
 async def acomplete(
@@ -303,26 +319,29 @@ async def acomplete(
     limiter: AdaptiveLimiter | None = None,
 ) -> CallResult:
     """The asynchronous twin of :func:`complete`; ``limiter`` bounds and paces concurrent calls."""
-    body = _request(messages, model, schema_name, schema, max_tokens)
+    body = request_body(messages, model, schema_name, schema, max_tokens)
     if cache is not None and (hit := cache.get(_cache_request(client, body))) is not None:
         return _from_cache(hit, model)
     failures: list[str] = []
-    sdk = _no_sdk_retries(client)
-    async for attempt in AsyncRetrying(**_retrying_kwargs(policy or RetryPolicy(), failures)):
-        with attempt:
-            if limiter is None:
-                response = await sdk.chat.completions.create(**body)
-            else:
-                async with limiter.slot():
-                    try:
-                        response = await sdk.chat.completions.create(**body)
-                    except openai.RateLimitError as exc:
-                        limiter.rate_limited(retry_after_seconds(exc))
-                        raise
-                    limiter.succeeded()
+    sdk = without_sdk_retries(client)
+    try:
+        async for attempt in AsyncRetrying(**transport_retrying(policy or RetryPolicy(), failures)):
+            with attempt:
+                if limiter is None:
+                    response = await sdk.chat.completions.create(**body)
+                else:
+                    async with limiter.slot():
+                        try:
+                            response = await sdk.chat.completions.create(**body)
+                        except openai.RateLimitError as exc:
+                            limiter.rate_limited(retry_after_seconds(exc))
+                            raise
+                        limiter.succeeded()
+    except openai.OpenAIError as exc:
+        raise CallFailed(exc, len(failures) + 1) from exc
     if cache is not None:
         cache.put(_cache_request(client, body), response.model_dump(mode="json"))
-    return _result(response, model, failures)
+    return call_result(response, model, failures)
 
 
 class AdaptiveLimiter:

@@ -111,7 +111,7 @@ def test_every_example_pack_is_drafted_in_one_batch_exactly_as_the_synchronous_p
         json.dumps(json.loads(i["request"]["body"]), sort_keys=True) for i in synchronous)
     for stem in stems:  # and so are the reports, byte for byte
         assert (tmp_path / f"{stem}.md").read_text(encoding="utf-8") == (GOLDEN / f"{stem}.md").read_text(encoding="utf-8")
-        manifest = json.loads((tmp_path / f"{stem}.done.json").read_text())
+        manifest = json.loads((tmp_path / ".manifests" / f"{stem}.json").read_text())
         assert manifest["status"] == "verified" and manifest["openai_batches"] == result.batch_ids
     rows = summary(tmp_path)
     assert len(rows) == 6 and rows["baclofen"]["calls"] == 1 and rows["baclofen"]["outputs"] == [
@@ -149,7 +149,7 @@ def test_a_draft_that_fails_verification_is_repaired_in_a_second_batch(tmp_path:
     messages = repair["body"]["messages"]
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert "attempt 2 of 3" in messages[-1]["content"] and "ID_UNKNOWN" in messages[-1]["content"]
-    assert json.loads((tmp_path / "baclofen.done.json").read_text())["openai_batches"] == result.batch_ids
+    assert json.loads((tmp_path / ".manifests" / "baclofen.json").read_text())["openai_batches"] == result.batch_ids
     # The same answers through the synchronous path give the same report, byte for byte.
     sync_client = openai.OpenAI(api_key="replay", base_url=REPLAY_URL, max_retries=0)
     with make_vcr(CASSETTES, "none").use_cassette("repair.yaml"):
@@ -165,7 +165,7 @@ def test_a_draft_that_never_verifies_is_withheld_after_max_repairs_rounds(tmp_pa
         result = run([EXAMPLES / "baclofen-uk.json"], tmp_path, live_client(server))
         server.assert_drained()
     assert result.counts() == {"withheld": 1} and result.exit_code == 1 and len(result.batch_ids) == 3
-    assert json.loads((tmp_path / "baclofen-uk.done.json").read_text())["status"] == "withheld"
+    assert json.loads((tmp_path / ".manifests" / "baclofen-uk.json").read_text())["status"] == "withheld"
     sync_client = openai.OpenAI(api_key="replay", base_url=REPLAY_URL, max_retries=0)
     with make_vcr(CASSETTES, "none").use_cassette("withheld.yaml"):
         synchronous = draft_report(EXAMPLES / "baclofen-uk.json", client=sync_client, model=MODEL,
@@ -184,7 +184,7 @@ def test_a_line_that_errors_fails_its_pack_while_the_others_complete(tmp_path: P
     assert failed.status == "failed" and failed.failed_calls == 1 and failed.outputs == []
     assert "colchicine-us:attempt-1" in failed.message and "HTTP 500: The server had an error" in failed.message
     assert by_id["baclofen-uk"].status == by_id["tizanidine-gb"].status == "verified"
-    assert result.exit_code == 1 and not (tmp_path / "colchicine-us.done.json").exists()
+    assert result.exit_code == 1 and not (tmp_path / ".manifests" / "colchicine-us.json").exists()
     assert summary(tmp_path)["colchicine-us"]["status"] == "failed"
     # A rerun sends only the failed pack.
     with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=30) as server:
@@ -204,7 +204,7 @@ def test_a_batch_cancelled_while_the_run_was_stopped_fails_its_packs(tmp_path: P
         result = run([EXAMPLES / "tizanidine-gb.json"], tmp_path, client)
     (outcome,) = result.outcomes
     assert outcome.status == "failed" and "the batch was cancelled before this request ran" in outcome.message
-    assert not (tmp_path / STATE_FILE).exists() and not (tmp_path / "tizanidine-gb.done.json").exists()
+    assert not (tmp_path / STATE_FILE).exists() and not (tmp_path / ".manifests" / "tizanidine-gb.json").exists()
 
 
 def test_answers_that_cannot_be_used_say_why() -> None:
@@ -261,7 +261,7 @@ def test_a_run_stopped_in_the_repair_round_rebuilds_the_loop_from_the_saved_answ
         state = json.loads((tmp_path / STATE_FILE).read_text())
         assert state["round"] == 2 and state["requests"] == {"baclofen:attempt-2": "baclofen"}
         assert len(state["packs"]["baclofen"]["answers"]) == 1
-        assert (tmp_path / "tizanidine-gb.done.json").is_file()  # finished in round 1, written at once
+        assert (tmp_path / ".manifests" / "tizanidine-gb.json").is_file()  # finished in round 1, written at once
 
         result = run(packs, tmp_path, client)
         server.assert_drained()

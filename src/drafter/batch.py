@@ -5,7 +5,7 @@ killed and restarted, must not pay twice for a call, and must not let one bad pa
 
 * packs are drafted concurrently (asyncio), with an :class:`~drafter.llm.AdaptiveLimiter` that
   bounds the calls in flight, halves itself on a 429 and grows back;
-* every output is written atomically, and a pack's ``.done.json`` manifest is written last; a pack
+* every output is written atomically, and a pack's manifest (``.manifests/<pack_id>.json``) is written last; a pack
   whose manifest carries the same *run key* (pack content, prompts, model, settings) and whose
   outputs all exist is skipped on the next run;
 * every completed model response goes to a :class:`~drafter.cache.ResponseCache` keyed by the full
@@ -22,7 +22,9 @@ import glob
 import hashlib
 import json
 import os
+import sys
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -189,8 +191,13 @@ ProgressCallback = Callable[[PackOutcome, int, int, Usage], None]
 # --- one pack -----------------------------------------------------------------------------------------
 
 
+MANIFEST_DIR = ".manifests"
+
+
 def manifest_path(out_dir: Path, pack_id: str) -> Path:
-    return out_dir / f"{pack_id}.done.json"
+    """``OUT/.manifests/<pack_id>.json``: a dot folder no pack id can name (ids start with a letter or
+    digit), so a manifest can never collide with a report, whatever the pack ids are."""
+    return out_dir / MANIFEST_DIR / f"{pack_id}.json"
 
 
 def already_done(out_dir: Path, pack_id: str, key: str) -> dict[str, Any] | None:
@@ -232,6 +239,10 @@ class _Batch:
             outcome = await self._run_one(path)
         except (OSError, DrafterError) as exc:
             outcome = PackOutcome(str(path), "failed", message=f"{path}: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a bug in one pack must not lose the other thousand
+            traceback.print_exc(file=sys.stderr)  # tracebacks are for bugs: keep it visible
+            outcome = PackOutcome(str(path), "failed", message=f"{path}: internal error (a bug; please report it "
+                                  f"with the traceback above): {type(exc).__name__}: {exc}")
         outcome.seconds = round(time.monotonic() - started, 3)
         return outcome
 
@@ -265,11 +276,16 @@ class _Batch:
         except DraftError as exc:
             return with_usage(PackOutcome(name, "failed", pack_id, message=str(exc)), exc.usage)
         report = assemble(result, report_date=self.report_date)
-        written = await asyncio.to_thread(write_outputs, report, self.out_dir, pack_id, self.settings.formats)
-        outputs = [p.name for p in written]
-        manifest = {"run_key": key, "pack": name, "status": report.status.value, "outputs": outputs}
-        await asyncio.to_thread(write_text_atomic, manifest_path(self.out_dir, pack_id),
-                                json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        try:
+            written = await asyncio.to_thread(write_outputs, report, self.out_dir, pack_id, self.settings.formats)
+            outputs = [p.name for p in written]
+            manifest = {"run_key": key, "pack": name, "status": report.status.value, "outputs": outputs}
+            await asyncio.to_thread(write_text_atomic, manifest_path(self.out_dir, pack_id),
+                                    json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            # The calls were made and paid for: keep them in the outcome, so usage matches the server's count.
+            return with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: cannot write the outputs: "
+                                          f"{type(exc).__name__}: {exc}"), report.usage)
         verification = report.verification
         return with_usage(PackOutcome(name, report.status.value, pack_id, errors=len(verification.errors),
                                        warnings=len(verification.warnings), outputs=outputs), report.usage)

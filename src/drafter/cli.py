@@ -372,7 +372,7 @@ def _openai_batch(args: argparse.Namespace, formats: Sequence[str], shard: tuple
 
     if args.cache:
         raise UserError("--cache: the response cache is not used with --openai-batch (the job's state file, "
-                        "OUT/openai-batch-state.json, is what makes a rerun pay nothing twice)")
+                        "OUT/.openai-batch-state.json, is what makes a rerun pay nothing twice)")
     if args.poll_interval < 0 or args.max_wait < 0:
         raise UserError(f"--poll-interval and --max-wait: expected 0 or more seconds, found {args.poll_interval} "
                         f"and {args.max_wait}")
@@ -455,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the reports' date (default: today)")
     p.add_argument("--openai-batch", action="store_true",
                    help="draft through the OpenAI Batch API (discounted, answers within 24 h); resumable: a rerun "
-                   "picks up the batches saved in OUT/openai-batch-state.json")
+                   "picks up the batches saved in OUT/.openai-batch-state.json")
     p.add_argument("--poll-interval", type=float, default=30.0, metavar="SECONDS",
                    help="with --openai-batch: first wait between status checks, backing off to 10 min (default 30)")
     p.add_argument("--max-wait", type=float, default=26 * 3600.0, metavar="SECONDS",

@@ -377,8 +377,8 @@ class AdaptiveLimiter:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            pause = self._paused_until - time.monotonic()
-            if pause > 0:
+            # Re-read the deadline after each sleep: a later 429 may have pushed it further out.
+            while (pause := self._paused_until - time.monotonic()) > 0:
                 await asyncio.sleep(pause)
             yield
         finally:

@@ -13,7 +13,7 @@ wants. What is drafted, and how it is checked, must not change with the transpor
 * drafts that fail verification go into a further batch of repair requests (the loop's next
   messages), up to ``max_repairs`` rounds; what never verifies is withheld.
 
-A batch runs for hours, so a run must survive being stopped. ``OUT/openai-batch-state.json`` is
+A batch runs for hours, so a run must survive being stopped. ``OUT/.openai-batch-state.json`` is
 written (atomically) as soon as a request file is uploaded and again as soon as its batch is
 created. It holds the round, the input file and batch ids, the mapping from ``custom_id`` to pack,
 and the answers of earlier rounds (so the repair loops can be rebuilt exactly). A restarted run
@@ -81,7 +81,7 @@ from drafter.pack import EvidencePack, read_pack
 from drafter.prompts import PromptTemplates, load_prompts
 from drafter.rules import RuleTable, assess_pack, load_rule_table
 
-STATE_FILE = "openai-batch-state.json"
+STATE_FILE = ".openai-batch-state.json"  # a dot file: no pack id (and so no report) can take its name
 STATE_FORMAT = "drafter.openai-batch-state/1"
 ENDPOINT = "/v1/chat/completions"
 COMPLETION_WINDOW = "24h"
@@ -615,7 +615,7 @@ def run_openai_batch(
     """Draft every pack of ``inputs`` into ``out_dir`` through the OpenAI Batch API (see the module docstring).
 
     Raises :class:`BatchPending` when ``max_wait`` seconds (or ``max_polls`` status requests) pass
-    while batches still run: the same call later picks them up from ``OUT/openai-batch-state.json``.
+    while batches still run: the same call later picks them up from ``OUT/.openai-batch-state.json``.
     """
     if max_repairs < 0:
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")

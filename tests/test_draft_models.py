@@ -71,3 +71,21 @@ def test_pydantic_ref_with_description_is_inlined_for_strict_mode():
     raw = IndicationSections.model_json_schema()
     assert any("$ref must stand alone" in p for p in strict_schema_problems(raw))
     assert strict_schema_problems(strict_schema(IndicationSections)) == []
+
+
+def test_schema_by_substitution_equals_the_model_built_schema():
+    """drafting sends report_schema_for (fast); it must be exactly what the per-pack model gives."""
+    from drafter.drafting import citable_keys_for, select_indications
+    from drafter.drafts import report_model_for, report_schema_for
+
+    packs = sorted((ROOT / "examples" / "packs").glob("*.json"))
+    for path in packs:
+        pack = drafter.load_pack(path)
+        ranks = select_indications(pack)
+        keys = citable_keys_for(pack, ranks)
+        built = strict_schema(report_model_for(keys, ranks))
+        assert report_schema_for(keys, ranks) == built, path.name
+        assert list(report_schema_for(keys, ranks)["$defs"]) == list(built["$defs"])
+    over = [f"PMID:{10_000_000 + i}" for i in range(MAX_ENUM_VALUES + 1)]
+    keys_schema = report_schema_for(over, [1])["$defs"]["Statement"]["properties"]["keys"]
+    assert keys_schema["items"] == {"type": "string"}  # above the enum limit: plain strings

@@ -22,7 +22,7 @@ import openai
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, Retrying, retry_if_exception_type, stop_after_attempt
 
-from drafter.drafts import IndicationSections, ReportDraft, report_model_for, strict_schema
+from drafter.drafts import IndicationSections, ReportDraft, report_schema_for
 from drafter.errors import DrafterError, UserError
 from drafter.cache import ResponseCache
 from drafter.llm import AdaptiveLimiter, CallFailed, CallResult, RetryPolicy, Usage, acomplete, complete, replay_miss
@@ -164,8 +164,10 @@ class RepairLoop:
         self.attempts: list[Attempt] = []
         self.usage = Usage()
         self.stop_reason: str | None = None
-        self.schema_model = report_model_for(citable_keys_for(pack, ranks), ranks)
-        self.schema = strict_schema(self.schema_model)
+        # The schema sent constrains keys and ranks to this pack's (strict mode enforces it); the answer
+        # is parsed with the general model, so a key outside the pack that slips through (a provider
+        # without strict mode) reaches the verifier and comes back as KEY_UNKNOWN, a precise repair.
+        self.schema = report_schema_for(citable_keys_for(pack, ranks), ranks)
 
     def consume(self, result: CallResult) -> None:
         """Take one model answer: accept what verifies, or raise DraftRejected / DraftStopped."""
@@ -187,7 +189,7 @@ class RepairLoop:
             record("truncated", problems)
             self._next(result, problems)
         try:
-            draft = self.schema_model.model_validate_json(result.content or "")
+            draft = ReportDraft.model_validate_json(result.content or "")
         except ValidationError as exc:
             problems = [f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
                         for err in exc.errors(include_url=False)[:20]]

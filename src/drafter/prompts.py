@@ -86,6 +86,7 @@ def load_prompts(folder: str | Path | None = None) -> PromptTemplates:
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # prompts are plain text; pack text is neutralised by the data filter instead
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a run; checking the file on every render cost ~1 ms
     )
     environment.filters["data"] = data_filter
     return PromptTemplates(root, environment, versions, hashes)

@@ -18,6 +18,7 @@ Every finding code is listed in :data:`CODES` (and in the README).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -197,11 +198,11 @@ class _PackIndex:
             index.name_concepts[rank] = frozenset(
                 m.concept for name in indication_names(indication) for m in index.vocabulary.mentions(name)
                 if not m.negated)
-        names = [_name_pattern(m) for m in index.mask if m.strip()]
-        # One alternation, longest names first, instead of one scan per name and spelling.
+        sources = sorted({_name_source(m) for m in index.mask if m.strip()}, key=lambda s: -len(s[0]))
+        # One alternation, longest names first, compiled once, instead of one scan per name and spelling.
         index.mask_patterns = (re.compile("|".join(
-            f"(?i:{p.pattern})" if p.flags & re.IGNORECASE else f"(?:{p.pattern})"
-            for p in sorted(names, key=lambda p: -len(p.pattern)))),) if names else ()
+            f"(?i:{source})" if ignore_case else f"(?:{source})" for source, ignore_case in sources)),
+        ) if sources else ()
         for key, item in pack.safety_items().items():
             text = _coverage_text(item)
             mentions = index.vocabulary.mentions(text)
@@ -251,17 +252,25 @@ def indication_names(indication: PredictedIndication) -> list[str]:
     return names
 
 
-def _name_pattern(name: str) -> re.Pattern[str]:
-    """A name as written in any report: case, separators, British/American spelling and accents aside.
+@lru_cache(maxsize=4096)
+def _name_source(name: str) -> tuple[str, bool]:
+    """A name as written in any report (the regex source, and whether case is ignored).
 
-    'Ischemic stroke' also matches 'ischaemic stroke', 'Oedema' 'edema', 'Sjögren syndrome' 'Sjogren
-    syndrome' and 'Parkinson's disease' 'Parkinson disease'. Acronyms (capital letters only) match exactly.
+    Case, separators, British/American spelling and accents aside: 'Ischemic stroke' also matches
+    'ischaemic stroke', 'Oedema' 'edema', 'Sjögren syndrome' 'Sjogren syndrome' and 'Parkinson's
+    disease' 'Parkinson disease'. Acronyms (capital letters only) match exactly.
     """
     if name.isupper() and name.isalpha():
         parts = [re.escape(p) for p in re.split(r"[\s\-]+", fold(name).strip()) if p]
-        return re.compile(r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])")
+        return r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])", False
     parts = [_spelling_tolerant(p) for p in re.split(r"[\s\-]+", fold(name).strip()) if p]
-    return re.compile(r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])", re.IGNORECASE)
+    return r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])", True
+
+
+@lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    source, ignore_case = _name_source(name)
+    return re.compile(source, re.IGNORECASE if ignore_case else 0)
 
 
 _VOWELS = set("aeiouy")
@@ -531,7 +540,7 @@ class _Checker:
                 self.add("SAFETY_ABSENCE_CLAIM", where, f"'{claim.text}' claims an absence of risk that the "
                          "pack's safety data does not state", claim.text)
         reported: set[str] = set()
-        for mention in vocabulary.mentions(self.index.blank_names(sentence), mask=self.index.mask):
+        for mention in vocabulary.mentions(self.index.blank_names(sentence)):
             if mention.concept in reported:
                 continue
             concept = vocabulary.concepts[mention.concept]

@@ -13,15 +13,18 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from drafter.drafting import DraftResult, DraftStatus, IndicationOutcome
 from drafter.drafts import Statement, Support
+from drafter.fsio import write_text_atomic
 from drafter.llm import Usage
 from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX, EvidencePack, MarketStatus, dump_pack
 from drafter.prompts import safety_lines
@@ -283,6 +286,15 @@ def combined_verification(result: DraftResult) -> Verification:
     for outcome in result.outcomes:
         findings.extend(outcome.verification.findings)
     return Verification(tuple(findings))
+
+
+REPORT_FORMATS = ("md", "json", "html")
+
+
+def write_report(report: Report, out_dir: Path, stem: str, formats: Sequence[str] = REPORT_FORMATS) -> list[Path]:
+    """Each output written to a temporary file and renamed: a killed run never leaves half a report."""
+    texts = {"md": report.markdown, "json": report.record_json, "html": report.html}
+    return [write_text_atomic(out_dir / f"{stem}.{fmt}", texts[fmt]) for fmt in formats]
 
 
 def assemble(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None) -> Report:

@@ -35,7 +35,7 @@ from typing import Any
 
 import openai
 
-from drafter.assemble import Report, assemble, pack_fingerprint
+from drafter.assemble import assemble, pack_fingerprint, write_report
 from drafter.cache import ResponseCache
 from drafter.drafting import (
     DEFAULT_MAX_INDICATIONS,
@@ -211,11 +211,6 @@ def already_done(out_dir: Path, pack_id: str, key: str) -> dict[str, Any] | None
     return manifest  # type: ignore[no-any-return]
 
 
-def write_outputs(report: Report, out_dir: Path, stem: str, formats: Sequence[str]) -> list[Path]:
-    texts = {"md": report.markdown, "json": report.record_json, "html": report.html}
-    return [write_text_atomic(out_dir / f"{stem}.{fmt}", texts[fmt]) for fmt in formats]
-
-
 @dataclass
 class _Batch:
     """Shared state of one batch run."""
@@ -277,7 +272,7 @@ class _Batch:
             return with_usage(PackOutcome(name, "failed", pack_id, message=str(exc)), exc.usage)
         report = assemble(result, report_date=self.report_date)
         try:
-            written = await asyncio.to_thread(write_outputs, report, self.out_dir, pack_id, self.settings.formats)
+            written = await asyncio.to_thread(write_report, report, self.out_dir, pack_id, self.settings.formats)
             outputs = [p.name for p in written]
             manifest = {"run_key": key, "pack": name, "status": report.status.value, "outputs": outputs}
             await asyncio.to_thread(write_text_atomic, manifest_path(self.out_dir, pack_id),

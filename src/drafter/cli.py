@@ -21,7 +21,7 @@ import openai
 
 from pydantic import ValidationError
 
-from drafter.assemble import Report
+from drafter.assemble import write_report
 from drafter.drafting import DEFAULT_MAX_INDICATIONS
 from drafter.drafts import ReportDraft
 from drafter.errors import PackError, UserError
@@ -41,8 +41,11 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def _read_each(paths: Sequence[str], on_pack: Callable[[LoadedPack], None]) -> int:
-    """Load every path, report problems per file, call ``on_pack`` for the good ones; 2 if any was bad."""
+def _read_each(paths: Sequence[str], on_pack: Callable[[LoadedPack], int | None]) -> int:
+    """Load every path, report problems per file, call ``on_pack`` for the good ones.
+
+    Returns the worst exit code: 2 if any pack was bad, else the highest code ``on_pack`` returned.
+    """
     status = EXIT_OK
     for path in paths:
         try:
@@ -54,7 +57,7 @@ def _read_each(paths: Sequence[str], on_pack: Callable[[LoadedPack], None]) -> i
             continue
         for warning in loaded.warnings:
             _err(str(warning))
-        on_pack(loaded)
+        status = max(status, on_pack(loaded) or EXIT_OK)
     return status
 
 
@@ -238,12 +241,6 @@ def _parse_formats(text: str) -> list[str]:
     return formats
 
 
-def write_report(report: Report, out_dir: Path, stem: str, formats: Sequence[str]) -> list[Path]:
-    """Each output written to a temporary file and renamed, so a killed run never leaves half a report."""
-    texts = {"md": report.markdown, "json": report.record_json, "html": report.html}
-    return [write_text_atomic(out_dir / f"{stem}.{fmt}", texts[fmt]) for fmt in formats]
-
-
 def _cmd_draft(args: argparse.Namespace) -> int:
     from drafter.drafting import DraftError, DraftStatus
     from drafter.pipeline import draft_report
@@ -252,33 +249,23 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     report_date = _parse_date(args.date)
     out_dir = Path(args.output)
     with _model_access(args.replay) as client:
-        status = EXIT_OK
-        for path in args.packs:
-            try:
-                loaded = read_pack(path)
-            except PackError as exc:
-                for problem in exc.problems:
-                    _err(str(problem))
-                status = EXIT_BAD_INPUT
-                continue
-            for warning in loaded.warnings:
-                _err(str(warning))
+
+        def draft_one(loaded: LoadedPack) -> int:
             try:
                 report = draft_report(loaded.pack, client=client, model=args.model, max_repairs=args.max_repairs,
                                       max_indications=args.max_indications, prompts=args.prompts,
                                       rules=args.rule_table, report_date=report_date)
             except DraftError as exc:
-                _err(f"{path}: drafting failed: {exc} ({len(exc.attempts)} attempt(s), "
+                _err(f"{loaded.file}: drafting failed: {exc} ({len(exc.attempts)} attempt(s), "
                      f"{exc.usage.total_tokens} tokens spent)")
-                status = max(status, EXIT_CHECK_FAILED)
-                continue
+                return EXIT_CHECK_FAILED
             written = write_report(report, out_dir, loaded.pack.meta.pack_id, formats)
             usage = report.usage
-            print(f"{path}: {report.status.value}; {usage.requests} call(s), {usage.prompt_tokens} prompt + "
+            print(f"{loaded.file}: {report.status.value}; {usage.requests} call(s), {usage.prompt_tokens} prompt + "
                   f"{usage.completion_tokens} completion tokens; wrote {', '.join(str(p) for p in written)}")
-            if report.status is DraftStatus.WITHHELD:
-                status = max(status, EXIT_CHECK_FAILED)
-    return status
+            return EXIT_CHECK_FAILED if report.status is DraftStatus.WITHHELD else EXIT_OK
+
+        return _read_each(args.packs, draft_one)
 
 
 def _parse_date(text: str | None) -> dt.date:

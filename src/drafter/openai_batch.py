@@ -39,7 +39,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 from tenacity import Retrying
 
-from drafter.assemble import assemble, pack_fingerprint
+from drafter.assemble import assemble, pack_fingerprint, write_report
 from drafter.batch import (
     BatchResult,
     BatchSettings,
@@ -52,7 +52,6 @@ from drafter.batch import (
     in_shard,
     manifest_path,
     rules_fingerprint,
-    write_outputs,
     write_summary,
 )
 from drafter.drafting import (
@@ -547,7 +546,7 @@ class _Runner:
 
     def finish(self, work: _Work) -> None:
         report = assemble(work.loop.result(self.settings.model), report_date=self.report_date)
-        outputs = [p.name for p in write_outputs(report, self.out_dir, work.pack_id, self.settings.formats)]
+        outputs = [p.name for p in write_report(report, self.out_dir, work.pack_id, self.settings.formats)]
         manifest = {"run_key": work.run_key, "pack": work.name, "status": report.status.value, "outputs": outputs,
                     "openai_batches": work.batches}
         write_text_atomic(manifest_path(self.out_dir, work.pack_id), json.dumps(manifest, indent=2, sort_keys=True)

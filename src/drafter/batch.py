@@ -96,6 +96,15 @@ def in_shard(path: Path, shard: tuple[int, int]) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
+def select_inputs(inputs: Iterable[str | os.PathLike[str]], shard: tuple[int, int] | None,
+                  limit: int | None) -> list[Path]:
+    """The packs a run considers: expanded, then this shard's, then the first ``limit``."""
+    paths = expand_inputs(inputs)
+    if shard is not None:
+        paths = [p for p in paths if in_shard(p, shard)]
+    return paths if limit is None else paths[:max(0, limit)]
+
+
 # --- settings and the run key -------------------------------------------------------------------------
 
 
@@ -330,11 +339,7 @@ async def adraft_batch(
 ) -> BatchResult:
     """Draft every pack of ``inputs`` into ``out_dir``; see the module docstring for the guarantees."""
     started = time.monotonic()
-    paths = expand_inputs(inputs)
-    if shard is not None:
-        paths = [p for p in paths if in_shard(p, shard)]
-    if limit is not None:
-        paths = paths[:max(0, limit)]
+    paths = select_inputs(inputs, shard, limit)
     templates = prompts if isinstance(prompts, PromptTemplates) else load_prompts(prompts)
     table = rules if isinstance(rules, RuleTable) else load_rule_table(rules)
     resolved = resolve_model(model)

@@ -45,13 +45,12 @@ from drafter.batch import (
     BatchSettings,
     PackOutcome,
     ProgressCallback,
-    with_usage,
     already_done,
     estimate_cost,
-    expand_inputs,
-    in_shard,
     manifest_path,
     rules_fingerprint,
+    select_inputs,
+    with_usage,
     write_summary,
 )
 from drafter.drafting import (
@@ -579,13 +578,6 @@ class OpenAIBatchResult(BatchResult):
     rounds: int = 0
 
 
-def _select(inputs: Iterable[str | os.PathLike[str]], shard: tuple[int, int] | None, limit: int | None) -> list[Path]:
-    paths = expand_inputs(inputs)
-    if shard is not None:
-        paths = [p for p in paths if in_shard(p, shard)]
-    return paths if limit is None else paths[:max(0, limit)]
-
-
 def run_openai_batch(
     inputs: Iterable[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
@@ -620,7 +612,7 @@ def run_openai_batch(
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")
     if poll_interval < 0 or max_wait < 0:
         raise UserError(f"poll interval and wait must be 0 or more, found {poll_interval} and {max_wait}")
-    paths = _select(inputs, shard, limit)
+    paths = select_inputs(inputs, shard, limit)
     templates = prompts if isinstance(prompts, PromptTemplates) else load_prompts(prompts)
     table = rules if isinstance(rules, RuleTable) else load_rule_table(rules)
     resolved = resolve_model(model)

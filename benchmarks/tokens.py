@@ -15,7 +15,6 @@ the figures are characters; "~tokens" is characters / 4, an estimate, labelled a
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 

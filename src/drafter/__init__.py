@@ -4,7 +4,7 @@ from drafter.drafts import IndicationSections, ReportDraft, Statement, Support
 from drafter.errors import DrafterError, PackError, PackProblem, UserError
 from drafter.pack import EvidencePack, LoadedPack, from_txgnn, load_pack, read_pack
 from drafter.rules import Decision, PackAssessment, assess_pack, load_rule_table
-from drafter.verifier import CODES, Finding, Severity, Verification, verify, verify_markdown
+from drafter.verifier import CODES, Finding, Severity, Verification, Verifier, verify, verify_markdown
 
 __version__ = "0.1.0"
 
@@ -25,6 +25,7 @@ __all__ = [
     "Support",
     "UserError",
     "Verification",
+    "Verifier",
     "__version__",
     "assess_pack",
     "from_txgnn",

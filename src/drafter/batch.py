@@ -129,6 +129,24 @@ def rules_fingerprint(rules: RuleTable) -> str:
     return hashlib.sha256(rules.model_dump_json().encode()).hexdigest()
 
 
+def prepare_run(
+    model: str | None,
+    max_repairs: int,
+    max_indications: int,
+    token_budget: int,
+    formats: Sequence[str],
+    prompts: PromptTemplates | str | os.PathLike[str] | None,
+    rules: RuleTable | str | os.PathLike[str] | None,
+) -> tuple[PromptTemplates, RuleTable, BatchSettings]:
+    """The templates, the rule table and the settings (hence run keys) of a batch run, in either mode."""
+    templates = prompts if isinstance(prompts, PromptTemplates) else load_prompts(prompts)
+    table = rules if isinstance(rules, RuleTable) else load_rule_table(rules)
+    settings = BatchSettings(model=resolve_model(model), max_repairs=max_repairs, max_indications=max_indications,
+                             token_budget=token_budget, formats=tuple(formats),
+                             prompts_fingerprint=templates.fingerprint, rules_fingerprint=rules_fingerprint(table))
+    return templates, table, settings
+
+
 # --- outcomes -----------------------------------------------------------------------------------------
 
 
@@ -340,12 +358,9 @@ async def adraft_batch(
     """Draft every pack of ``inputs`` into ``out_dir``; see the module docstring for the guarantees."""
     started = time.monotonic()
     paths = select_inputs(inputs, shard, limit)
-    templates = prompts if isinstance(prompts, PromptTemplates) else load_prompts(prompts)
-    table = rules if isinstance(rules, RuleTable) else load_rule_table(rules)
-    resolved = resolve_model(model)
-    settings = BatchSettings(model=resolved, max_repairs=max_repairs, max_indications=max_indications,
-                             token_budget=token_budget, formats=tuple(formats),
-                             prompts_fingerprint=templates.fingerprint, rules_fingerprint=rules_fingerprint(table))
+    templates, table, settings = prepare_run(model, max_repairs, max_indications, token_budget, formats, prompts,
+                                             rules)
+    resolved = settings.model
     directory = Path(out_dir)
     if not dry_run:
         directory.mkdir(parents=True, exist_ok=True)

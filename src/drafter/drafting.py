@@ -29,7 +29,7 @@ from drafter.llm import AdaptiveLimiter, CallFailed, CallResult, RetryPolicy, Us
 from drafter.pack.models import MOA_KEY, EvidencePack
 from drafter.prompts import IndicationEntry, PromptTemplates, repair_message, report_messages
 from drafter.rules import PackAssessment
-from drafter.verifier import Finding, Verification, verify
+from drafter.verifier import Finding, Verification, Verifier
 
 SCHEMA_NAME = "report_sections"
 DEFAULT_TOKEN_BUDGET = 60_000
@@ -168,6 +168,7 @@ class RepairLoop:
         # is parsed with the general model, so a key outside the pack that slips through (a provider
         # without strict mode) reaches the verifier and comes back as KEY_UNKNOWN, a precise repair.
         self.schema = report_schema_for(citable_keys_for(pack, ranks), ranks)
+        self.verifier = Verifier(pack, assessment=assessment)  # built once, used for every attempt
 
     def consume(self, result: CallResult) -> None:
         """Take one model answer: accept what verifies, or raise DraftRejected / DraftStopped."""
@@ -210,7 +211,7 @@ class RepairLoop:
             if item.rank not in self.pending or item.rank in seen:
                 continue
             seen.add(item.rank)
-            result = verify(self.pack, item.sections, rank=item.rank, assessment=self.assessment)
+            result = self.verifier.verify(item.sections, rank=item.rank)
             if result.ok:
                 self.accepted[item.rank] = (item.sections, result, number)
                 self.pending.remove(item.rank)

@@ -48,7 +48,7 @@ from drafter.batch import (
     already_done,
     estimate_cost,
     manifest_path,
-    rules_fingerprint,
+    prepare_run,
     select_inputs,
     with_usage,
     write_summary,
@@ -58,8 +58,8 @@ from drafter.drafting import (
     DEFAULT_TOKEN_BUDGET,
     SCHEMA_NAME,
     DraftRejected,
-    RepairLoop,
     DraftStopped,
+    RepairLoop,
     select_indications,
 )
 from drafter.errors import DrafterError, PackError, UserError
@@ -68,16 +68,15 @@ from drafter.llm import (
     CallResult,
     RetryPolicy,
     Usage,
-    without_sdk_retries,
-    request_body,
     call_result,
-    transport_retrying,
     make_client,
-    resolve_model,
+    request_body,
+    transport_retrying,
+    without_sdk_retries,
 )
 from drafter.pack import EvidencePack, read_pack
-from drafter.prompts import PromptTemplates, load_prompts
-from drafter.rules import RuleTable, assess_pack, load_rule_table
+from drafter.prompts import PromptTemplates
+from drafter.rules import RuleTable, assess_pack
 
 STATE_FILE = ".openai-batch-state.json"  # a dot file: no pack id (and so no report) can take its name
 STATE_FORMAT = "drafter.openai-batch-state/1"
@@ -613,12 +612,9 @@ def run_openai_batch(
     if poll_interval < 0 or max_wait < 0:
         raise UserError(f"poll interval and wait must be 0 or more, found {poll_interval} and {max_wait}")
     paths = select_inputs(inputs, shard, limit)
-    templates = prompts if isinstance(prompts, PromptTemplates) else load_prompts(prompts)
-    table = rules if isinstance(rules, RuleTable) else load_rule_table(rules)
-    resolved = resolve_model(model)
-    settings = BatchSettings(model=resolved, max_repairs=max_repairs, max_indications=max_indications,
-                             token_budget=token_budget, formats=tuple(formats),
-                             prompts_fingerprint=templates.fingerprint, rules_fingerprint=rules_fingerprint(table))
+    templates, table, settings = prepare_run(model, max_repairs, max_indications, token_budget, formats, prompts,
+                                             rules)
+    resolved = settings.model
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
     options = _Options(poll_interval, max_wait, max_polls, max(1, max_requests_per_batch), max_batch_bytes,

@@ -489,7 +489,8 @@ class _Checker:
             actual = {r: self.count_for(r, claim.what, claim.phases, claim.statuses) for r in ranks}
             if claim.value not in actual.values():
                 noun = "trials" if claim.what == "trials" else "publications"
-                held = ", ".join(f"{n} for {self.index.indications[r].disease_name}" for r, n in actual.items())
+                held = ", ".join(f"{n} {noun} for {self.index.indications[r].disease_name}"
+                                 for r, n in actual.items())
                 self.add("COUNT_MISMATCH", where, f"'{claim.text}': the pack holds {held}", claim.text)
         levels = [n for n in numbers if n.kind == "level"]
         spans = self.index.named_spans(sentence) if levels else []
@@ -692,6 +693,22 @@ def normalise_key(raw: str) -> str | None:
 # --- public API ---------------------------------------------------------------------------------------
 
 
+class Verifier:
+    """One pack's verifier: what the checks need from the pack (keys, names, safety coverage,
+    compiled patterns) is computed once here, then reused for every draft checked against it, as
+    the repair loop does for each indication and each attempt."""
+
+    def __init__(self, pack: EvidencePack, *, assessment: PackAssessment | None = None,
+                 vocabulary: SafetyVocabulary | None = None) -> None:
+        self._index = _PackIndex.build(pack, assessment, vocabulary)
+
+    def verify(self, draft: ReportDraft | IndicationSections, *, rank: int | None = None) -> Verification:
+        return _verify_draft(self._index, draft, rank)
+
+    def verify_markdown(self, text: str) -> Verification:
+        return _verify_text(self._index, text)
+
+
 def verify(
     pack: EvidencePack,
     draft: ReportDraft | IndicationSections,
@@ -703,9 +720,12 @@ def verify(
     """Check every drafted statement of ``draft`` against ``pack``.
 
     ``draft`` is a whole :class:`ReportDraft`, or the sections of one indication (then ``rank``
-    says which).
+    says which). To check several drafts against one pack, build a :class:`Verifier` once.
     """
-    index = _PackIndex.build(pack, assessment, vocabulary)
+    return Verifier(pack, assessment=assessment, vocabulary=vocabulary).verify(draft, rank=rank)
+
+
+def _verify_draft(index: _PackIndex, draft: ReportDraft | IndicationSections, rank: int | None) -> Verification:
     checker = _Checker(index)
     if isinstance(draft, IndicationSections):
         if rank is None:
@@ -777,7 +797,10 @@ def verify_markdown(
     vocabulary: SafetyVocabulary | None = None,
 ) -> Verification:
     """Lint a report written by anyone against ``pack``: ids, trial facts, counts, levels, safety."""
-    index = _PackIndex.build(pack, assessment, vocabulary)
+    return Verifier(pack, assessment=assessment, vocabulary=vocabulary).verify_markdown(text)
+
+
+def _verify_text(index: _PackIndex, text: str) -> Verification:
     checker = _Checker(index)
     lint = _Citing(None)
     rank = min(index.indications)
@@ -887,7 +910,7 @@ def _cell_fact(kind: str, cell: str) -> Fact | None:
     return facts[0] if facts else None
 
 
-__all__ = ["CODES", "Finding", "Severity", "Verification", "verify", "verify_markdown", "indication_names",
+__all__ = ["CODES", "Finding", "Severity", "Verification", "Verifier", "verify", "verify_markdown", "indication_names",
            "normalise_key"]
 
 

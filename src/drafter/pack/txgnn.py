@@ -35,7 +35,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -853,6 +853,31 @@ def _normalised_title(title: str | None) -> str | None:
     return " ".join(words) if len(words) >= 4 else None
 
 
+def _registry_records(
+    section: _Section, evidence: Mapping[str, Any], base: str, list_key: str, id_key: str,
+    known: frozenset[str], normalise: Callable[[Any], str],
+) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """(TxGNN path, record, canonical id) for each usable record of one trial list; problems recorded."""
+    records, more = _list(evidence.get(list_key), _at(base, list_key))
+    section.problems.extend(more)
+    for j, entry in enumerate(records):
+        src = _at(_at(base, list_key), j)
+        record, more = _object(entry, src)
+        section.problems.extend(more)
+        if record is None:
+            continue
+        section.problems.extend(_unknown_keys(record, src, known))
+        if _is_gap(record.get(id_key)):
+            section.problems.append(_missing(_at(src, id_key)))
+            continue
+        try:
+            canonical = normalise(record.get(id_key))
+        except IdentifierError as exc:
+            section.problems.append(_from_identifier_error(_at(src, id_key), exc))
+            continue
+        yield src, record, canonical
+
+
 def _trials(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
     """clinical_trials then ictrp_trials -> trials; duplicates dropped, ICTRP copies of NCT records marked."""
     section = _Section(value=[])
@@ -864,23 +889,8 @@ def _trials(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
         seen[trial["registry_id"]] = src
         section.value.append(trial)
 
-    records, more = _list(evidence.get("clinical_trials"), _at(base, "clinical_trials"))
-    section.problems.extend(more)
-    for j, entry in enumerate(records):
-        src = _at(_at(base, "clinical_trials"), j)
-        record, more = _object(entry, src)
-        section.problems.extend(more)
-        if record is None:
-            continue
-        section.problems.extend(_unknown_keys(record, src, _CT_KEYS))
-        if _is_gap(record.get("nct_id")):
-            section.problems.append(_missing(_at(src, "nct_id")))
-            continue
-        try:
-            nct = normalise_nct(record.get("nct_id"))
-        except IdentifierError as exc:
-            section.problems.append(_from_identifier_error(_at(src, "nct_id"), exc))
-            continue
+    for src, record, nct in _registry_records(section, evidence, base, "clinical_trials", "nct_id", _CT_KEYS,
+                                              normalise_nct):
         if nct in seen:
             section.problems.append(_warn(_at(src, "nct_id"), f"each trial once per indication (already at "
                                                               f"{seen[nct]}; this copy ignored)", nct))
@@ -892,23 +902,8 @@ def _trials(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
             nct_by_title.setdefault(title, nct)
         keep({"registry_id": nct, **fields}, src, "nct_id")
 
-    records, more = _list(evidence.get("ictrp_trials"), _at(base, "ictrp_trials"))
-    section.problems.extend(more)
-    for j, entry in enumerate(records):
-        src = _at(_at(base, "ictrp_trials"), j)
-        record, more = _object(entry, src)
-        section.problems.extend(more)
-        if record is None:
-            continue
-        section.problems.extend(_unknown_keys(record, src, _ICTRP_KEYS))
-        if _is_gap(record.get("trial_id")):
-            section.problems.append(_missing(_at(src, "trial_id")))
-            continue
-        try:
-            trial_id = normalise_trial_id(record.get("trial_id"))
-        except IdentifierError as exc:
-            section.problems.append(_from_identifier_error(_at(src, "trial_id"), exc))
-            continue
+    for src, record, trial_id in _registry_records(section, evidence, base, "ictrp_trials", "trial_id", _ICTRP_KEYS,
+                                                   normalise_trial_id):
         if trial_id in seen:
             section.problems.append(_warn(_at(src, "trial_id"), f"a trial not already listed (the same id as "
                                                                 f"{seen[trial_id]}; this ICTRP copy dropped)",

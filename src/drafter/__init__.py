@@ -1,5 +1,8 @@
 """drafter: draft drug-repurposing evaluation reports and verify them against their evidence pack."""
 
+# The checks package is imported before the functions that share its name, so that `drafter.verify`
+# stays the function however the package is imported later.
+import drafter.verify as _verify_package  # noqa: F401
 from drafter.drafts import IndicationSections, ReportDraft, Statement, Support
 from drafter.errors import DrafterError, PackError, PackProblem, UserError
 from drafter.pack import EvidencePack, LoadedPack, from_txgnn, load_pack, read_pack

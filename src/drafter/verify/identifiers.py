@@ -1,0 +1,136 @@
+"""Identifiers: every PMID and registry id written anywhere is in the pack, in scope, and cited.
+
+Deny by default: besides the ids the extractor recognises in their usual spellings, any token that
+is *shaped* like an identifier is read as one (a registry prefix or ``PMID``/``PubMed`` followed by
+digits through any punctuation, a PubMed or registry URL, a bracketed number, a bare run of six or
+more digits). Such a token either resolves to a canonical id, which is then checked like any other,
+or is an error: an id the verifier cannot read is an id nobody checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from drafter.extract import IdMention, find_ids
+from drafter.identifiers import IdentifierError, normalise_trial_id
+from drafter.verify.context import Citing, Findings, Where
+from drafter.verify.index import PackIndex
+
+_REGISTRY_PREFIXES = (r"NCT|ISRCTN|EUCTR|EudraCT|CTIS|ChiCTR|CTRI|jRCT[sdb]?|JPRN|UMIN|JapicCTI|ACTRN|ANZCTR|DRKS|NTR|"
+                      r"KCT|IRCT|PACTR|RBR|TCTR|SLCTR|LBCTR|RPCEC|NL-OMON")
+_ID_SHAPED = re.compile(
+    r"(?P<url>(?:https?://|www\.)[^\s<>()\]]+)"
+    rf"|(?P<registry>(?<![A-Za-z0-9])(?:{_REGISTRY_PREFIXES})(?:[^A-Za-z0-9\s]{{1,3}}|\s?)\d[\dA-Za-z/.\-]*)"
+    r"|(?P<pubmed>(?<![A-Za-z0-9])(?:PMIDs?|PubMed(?:\s*IDs?)?|PMCID|PMC)(?:[^A-Za-z0-9]{0,4})(?P<pmdigits>\d+))"
+    r"|(?P<bracket>\[\s*(?P<brdigits>\d{1,9})\s*\])"
+    r"|(?P<bare>(?<![\w.,])\d{6,}(?![\w.,]|%))",
+    re.IGNORECASE,
+)
+_URL_PMID = re.compile(r"(?:pubmed|ncbi\.nlm\.nih\.gov)\S*?(?:/|term=|[?&]id=)(\d{1,9})\b", re.IGNORECASE)
+_URL_TRIAL = re.compile(rf"(?:{_REGISTRY_PREFIXES})[^A-Za-z0-9\s]{{0,3}}\d[\dA-Za-z/\-]*", re.IGNORECASE)
+_EVIDENCE_HOSTS = re.compile(r"pubmed|ncbi\.nlm\.nih\.gov|clinicaltrials\.gov|isrctn|trialsearch\.who\.int|"
+                             r"clinicaltrialsregister\.eu|euclinicaltrials|anzctr|chictr|ctri\.nic|drks|jrct|umin|"
+                             r"doi\.org|europepmc", re.IGNORECASE)
+
+
+def _trial_mention(token: str, start: int, end: int, written: str) -> IdMention:
+    """A registry-shaped token read as the id it spells, or as malformed."""
+    prefix = re.match(rf"(?:{_REGISTRY_PREFIXES})", token, re.IGNORECASE)
+    candidates = [token]
+    if prefix:
+        rest = token[prefix.end():]
+        squeezed = re.sub(r"^[^A-Za-z0-9]{1,3}", "", rest)
+        candidates += [token[:prefix.end()] + squeezed, token[:prefix.end()] + squeezed.rstrip(".-/")]
+    for candidate in candidates:
+        try:
+            return IdMention("trial", normalise_trial_id(candidate), start, end, written)
+        except IdentifierError:
+            continue
+    return IdMention("malformed", token, start, end, written)
+
+
+def find_id_mentions(text: str) -> list[IdMention]:
+    """Every identifier written in (normalised) ``text``, recognised or merely id-shaped, in order."""
+    known = find_ids(text)
+    taken = [(m.start, m.end) for m in known]
+    found = list(known)
+    for match in _ID_SHAPED.finditer(text):
+        start, end = match.span()
+        if any(s < end and start < e for s, e in taken):
+            continue
+        token = match.group(0)
+        if match.group("url"):
+            pmid = _URL_PMID.search(token)
+            trial = _URL_TRIAL.search(token)
+            if pmid:
+                found.append(IdMention("pmid", f"PMID:{int(pmid.group(1))}", start, end, token))
+            elif trial:
+                found.append(_trial_mention(trial.group(0), start, end, token))
+            elif _EVIDENCE_HOSTS.search(token):
+                found.append(IdMention("malformed", token, start, end, token))
+            continue
+        if match.group("registry"):
+            found.append(_trial_mention(token, start, end, token))
+        elif match.group("pubmed"):
+            digits = match.group("pmdigits")
+            kind = "pmid" if 1 <= len(digits.lstrip("0")) <= 9 else "malformed"
+            key = f"PMID:{int(digits)}" if kind == "pmid" else token
+            found.append(IdMention(kind, key, start, end, token))  # type: ignore[arg-type]
+        elif match.group("bracket"):
+            digits = match.group("brdigits")
+            if len(digits) >= 6:  # "[12]" is a reference and "[2019]" a year; "[33264577]" is a PMID
+                found.append(IdMention("pmid", f"PMID:{int(digits)}", start, end, token))
+        elif match.group("bare"):
+            if len(token) <= 9:
+                found.append(IdMention("pmid", f"PMID:{int(token)}", start, end, token))
+            else:
+                found.append(IdMention("malformed", token, start, end, token))
+        taken.append((start, end))
+    found.sort(key=lambda m: (m.start, m.end))
+    return found
+
+
+def resolve_aliases(index: PackIndex, mentions: Sequence[IdMention]) -> list[IdMention]:
+    """A pack id's other written forms ('EudraCT 2011-004300-38') resolved to the pack's key."""
+    aliases = index.aliases
+    return [replace(m, key=aliases[m.key]) if m.key in aliases else m for m in mentions]
+
+
+def ids_in(index: PackIndex, text: str) -> list[IdMention]:
+    return resolve_aliases(index, find_id_mentions(text))
+
+
+def check_ids(findings: Findings, ids: Sequence[IdMention], where: Where, citing: Citing) -> None:
+    seen: set[str] = set()
+    index = findings.index
+    for mention in ids:
+        if mention.key in seen:
+            continue
+        seen.add(mention.key)
+        if mention.kind == "malformed":
+            findings.add("ID_MALFORMED", where, f"{mention.text!r} is written like an identifier but is not a "
+                         "valid PMID or trial registry id, so nothing can support it", mention.text)
+            continue
+        if citing.background:
+            findings.add("BACKGROUND_WITH_ID", where, f"a background statement writes {mention.key}; a statement "
+                         "that cites the pack must be marked 'pack' and list the key", mention.text)
+            continue
+        if not index.in_pack(mention.key):
+            findings.add("ID_UNKNOWN", where, f"{mention.key} is not in the evidence pack; nothing supports it",
+                         mention.text)
+            continue
+        check_scope(findings, mention.key, where, mention.text)
+        if not citing.lint and mention.key not in citing.keys:
+            findings.add("ID_NOT_IN_KEYS", where, f"the text cites {mention.key} but the statement's keys do not "
+                         "list it", mention.text)
+
+
+def check_scope(findings: Findings, key: str, where: Where, span: str) -> None:
+    index = findings.index
+    ranks = index.ranks_of_key.get(key, set())
+    if where.rank is not None and ranks and where.rank not in ranks:
+        others = ", ".join(index.indications[r].disease_name for r in sorted(ranks))
+        findings.add("ID_OUT_OF_SCOPE", where, f"{key} belongs to the evidence for {others}, not this indication",
+                     span)

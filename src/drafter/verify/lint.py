@@ -1,0 +1,166 @@
+"""Lint mode: any report (Markdown, or plain text with pipe tables) read line by line against a pack.
+
+This module reads a report's structure (headings, tables and their columns, which indication is in
+context); the claim modules do the checking. In lint mode there are no keys: any pack item may be
+what a sentence means.
+"""
+
+from __future__ import annotations
+
+import re
+
+from drafter.extract import Fact, IdMention, bare_pmid, find_decisions, find_trial_facts, fold
+from drafter.rules import Decision
+from drafter.verify.context import Citing, Findings, Where
+from drafter.verify.counts import check_figures, count_for
+from drafter.verify.findings import Verification
+from drafter.verify.identifiers import check_ids, ids_in
+from drafter.verify.index import PackIndex
+from drafter.verify.reading import normal
+from drafter.verify.levels import check_decision, check_level_conflicts
+from drafter.verify.sentences import check_text
+from drafter.verify.trial_facts import check_trial_facts, fact_verdict
+
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
+
+
+_COLUMN_KINDS = (
+    ("pmid", re.compile(r"\bpmid\b", re.I)),
+    ("trial", re.compile(r"\b(?:trial|nct|registry|registration)\b", re.I)),
+    ("phase", re.compile(r"\bphase\b", re.I)),
+    ("status", re.compile(r"\bstatus\b", re.I)),
+    ("enrollment", re.compile(r"\benrol|^n$|participants|sample", re.I)),
+    ("year", re.compile(r"\byear\b", re.I)),
+)
+_ROW_LABELS = (
+    ("trial_count", re.compile(r"number of (?:registered )?(?:clinical )?trials", re.I)),
+    ("article_count", re.compile(r"number of (?:publications|articles|papers)", re.I)),
+    ("indication", re.compile(r"indication", re.I)),
+)
+
+
+def verify_text(index: PackIndex, text: str) -> Verification:
+    findings = Findings(index)
+    lint = Citing(None)
+    rank = min(index.indications)
+    section = ""
+    header: list[str] | None = None
+    lines = normal(text).splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            header = None
+            continue
+        if _TABLE_SEPARATOR.match(line):
+            continue
+        is_row = line.count("|") >= 2 or line.strip().startswith("|")
+        next_is_separator = number < len(lines) and bool(_TABLE_SEPARATOR.match(lines[number]))
+        if is_row and next_is_separator:
+            header = _cells(line)
+            continue
+        if not is_row:
+            header = None
+            if _is_heading_like(line):
+                section = (_HEADING.match(line).group(2) if _HEADING.match(line) else line).strip()  # type: ignore[union-attr]
+                named = index.named_ranks(line)
+                if named:
+                    rank = named[-1]
+        where = Where(f"line {number}", section, rank, line.strip())
+        if is_row:
+            rank = check_row(findings, _cells(line), header, where, rank)
+        else:
+            check_text(findings, line, where, lint)
+            for decision in find_decisions(line):
+                check_decision(findings, Decision(_title_decision(decision.text)), rank, where, decision.text)
+    check_level_conflicts(findings)
+    return Verification(tuple(findings.items))
+
+
+def _title_decision(text: str) -> str:
+    for decision in Decision:
+        if decision.value.lower() == text.lower():
+            return decision.value
+    raise ValueError(text)
+
+
+def check_row(findings: Findings, cells: list[str], header: list[str] | None, where: Where, rank: int) -> int:
+    """Check one table row; returns the indication in context afterwards (a row may name it)."""
+    lint = Citing(None)
+    index = findings.index
+    if header is None or len(cells) == 2:
+        label, value = (cells[0], " | ".join(cells[1:])) if len(cells) >= 2 else ("", cells[0] if cells else "")
+        kind = next((k for k, pattern in _ROW_LABELS if pattern.search(label)), None)
+        if kind == "indication":
+            named = index.named_ranks(value)
+            if named:
+                rank = named[0]
+                where = Where(where.location, where.section, rank, where.statement)
+        if kind in ("trial_count", "article_count"):
+            match = re.match(r"\s*(\d+)", value)
+            if match:
+                what = "trials" if kind == "trial_count" else "articles"
+                actual = count_for(findings.index, rank, what, frozenset(), None)
+                if int(match.group(1)) != actual:
+                    noun = "trials" if what == "trials" else "publications"
+                    findings.add("COUNT_MISMATCH", where, f"'{label}: {match.group(1)}': the pack holds {actual} {noun}",
+                                match.group(1))
+        for cell in cells:
+            ids = ids_in(findings.index, cell)
+            check_ids(findings, ids, where, lint)
+            check_trial_facts(findings, cell, ids, where)
+        labelled = f"{label}: {value}"
+        if kind not in ("trial_count", "article_count"):
+            check_figures(findings, labelled, where, False)
+        for decision in find_decisions(labelled):
+            check_decision(findings, Decision(_title_decision(decision.text)), rank, where, decision.text)
+        return rank
+    columns = {i: next((k for k, p in _COLUMN_KINDS if p.search(h)), None) for i, h in enumerate(header)}
+    row_ids: list[IdMention] = []
+    for i, cell in enumerate(cells):
+        ids = ids_in(findings.index, cell)
+        if columns.get(i) == "pmid" and not ids:
+            key = bare_pmid(cell)
+            if key:
+                ids = [IdMention("pmid", key, 0, len(cell), cell)]
+        check_ids(findings, ids, where, lint)
+        row_ids.extend(m for m in ids if m.kind != "malformed" and findings.index.in_pack(m.key))
+    primary = row_ids[0] if row_ids else None
+    for i, cell in enumerate(cells):
+        kind = columns.get(i)
+        if primary is None or kind not in ("phase", "status", "enrollment", "year") or not cell.strip():
+            continue
+        fact = _cell_fact(kind, cell)
+        if fact is None or (kind != "year" and primary.kind != "trial"):
+            continue
+        verdict = fact_verdict(findings.index, fact, primary.key, rank)
+        if verdict is not None:
+            findings.add(verdict[0], where, verdict[1], cell)
+    return rank
+
+
+def _cell_fact(kind: str, cell: str) -> Fact | None:
+    if kind == "enrollment":
+        match = re.match(r"\s*(\d{1,3}(?:,\d{3})+|\d+)\s*$", fold(cell))
+        return Fact("enrollment", int(match.group(1).replace(",", "")), 0, len(cell), cell) if match else None
+    if kind == "year":
+        match = re.match(r"\s*((?:19|20)\d\d)\b", cell)
+        return Fact("year", int(match.group(1)), 0, len(cell), cell) if match else None
+    facts = [f for f in find_trial_facts(cell if kind == "status" or "phase" in cell.lower() else f"Phase {cell}")
+             if f.kind == kind]
+    return facts[0] if facts else None
+
+
+def _cells(line: str) -> list[str]:
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|"):
+        body = body[:-1]
+    return [c.strip() for c in body.split("|")]
+
+
+def _is_heading_like(line: str) -> bool:
+    stripped = line.strip()
+    if _HEADING.match(line):
+        return True
+    return 0 < len(stripped) <= 100 and not stripped.endswith((".", ":", ";", ",")) and "|" not in stripped

@@ -1,0 +1,74 @@
+"""Safety claims: every safety term rests on a pack safety item that covers it; no unsupported absence of risk."""
+
+from __future__ import annotations
+
+from drafter.drafts import Support
+from drafter.verify.context import Citing, Findings, Where
+
+
+def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
+    vocabulary = findings.index.vocabulary
+    has_data = findings.index.pack.has_safety_data()
+    for claim in vocabulary.absence_claims(sentence):
+        supporting = [k for k, ids in findings.index.safety_absences.items() if claim.id in ids
+                      and (citing.lint or k in citing.keys)]
+        if citing.support is Support.BACKGROUND:
+            findings.add("BACKGROUND_WITH_SAFETY", where, f"'{claim.text}' is a safety claim; it cannot be "
+                     "background", claim.text)
+        elif not supporting:
+            findings.add("SAFETY_ABSENCE_CLAIM", where, f"'{claim.text}' claims an absence of risk that the "
+                     "pack's safety data does not state", claim.text)
+    reported: set[str] = set()
+    for mention in vocabulary.mentions(findings.index.blank_names(sentence)):
+        if mention.concept in reported:
+            continue
+        concept = vocabulary.concepts[mention.concept]
+        if where.rank is not None and mention.concept in findings.index.name_concepts.get(where.rank, ()):
+            continue  # 'insomnia' in a statement about chronic insomnia names the disease
+        if mention.negated and concept.category == "population":
+            # 'enrolled adults, not children', 'is not removed by dialysis': a negated population
+            # limits whom a sentence is about; it neither states a risk nor denies one.
+            continue
+        reported.add(mention.concept)
+        label = concept.label
+        if citing.support is Support.BACKGROUND:
+            findings.add("BACKGROUND_WITH_SAFETY", where, f"'{mention.text}' ({label}) is a safety claim; it "
+                     "must rest on a cited pack safety item, not background", mention.text)
+            continue
+        if mention.negated:
+            check_negated(findings, mention.concept, mention.text, label, where, citing)
+            continue
+        if not has_data:
+            findings.add("SAFETY_NO_DATA", where, f"'{mention.text}' ({label}) is a safety claim, but the pack "
+                     "holds no safety data to support it", mention.text)
+            continue
+        covering = [k for k, concepts in findings.index.safety_concepts.items() if mention.concept in concepts]
+        if citing.lint:
+            if not covering:
+                findings.add("SAFETY_UNSUPPORTED", where, f"'{mention.text}' ({label}) is not mentioned by any "
+                         "safety item of the pack", mention.text)
+            continue
+        if any(k in citing.keys for k in covering):
+            continue
+        if covering:
+            findings.add("SAFETY_WRONG_ITEM", where, f"'{mention.text}' ({label}) is supported by "
+                     f"{', '.join(covering[:3])}, which this statement does not cite", mention.text)
+        else:
+            findings.add("SAFETY_UNSUPPORTED", where, f"'{mention.text}' ({label}) is not mentioned by any "
+                     "safety item of the pack", mention.text)
+
+
+
+def check_negated(findings: Findings, concept: str, text: str, label: str, where: Where, citing: Citing) -> None:
+    affirming = [k for k, c in findings.index.safety_concepts.items() if concept in c]
+    denying = [k for k, c in findings.index.safety_negated.items() if concept in c
+               and (citing.lint or k in citing.keys)]
+    if affirming:
+        findings.add("SAFETY_NEGATED_RISK", where, f"the text denies {label}, but the pack lists it "
+                 f"({', '.join(affirming[:3])})", text)
+    elif not denying:
+        findings.add("SAFETY_NEGATED_RISK", where, f"the text denies {label}; no safety item of the pack says so",
+                 text)
+
+# drafted statements -----------------------------------------------------------------------------------
+

@@ -1,0 +1,32 @@
+"""One sentence, read once and checked by every claim module.
+
+The sentence is normalised once (:mod:`drafter.verify.reading`); every module reads that copy, so an
+identifier in full-width digits or with a zero-width space inside is the same identifier to all.
+"""
+
+from __future__ import annotations
+
+from drafter.extract import mentions_trial_fact, split_sentences
+from drafter.verify.context import Citing, Findings, Where
+from drafter.verify.counts import check_figures
+from drafter.verify.identifiers import check_ids, ids_in
+from drafter.verify.reading import normal
+from drafter.verify.safety import check_safety
+from drafter.verify.trial_facts import check_trial_facts
+
+
+def check_text(findings: Findings, text: str, where: Where, citing: Citing) -> None:
+    for sentence in split_sentences(normal(text)):
+        check_sentence(findings, sentence.text, where, citing)
+
+
+def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
+    """Check one normalised sentence."""
+    ids = ids_in(findings.index, sentence)
+    check_ids(findings, ids, where, citing)
+    if citing.background and mentions_trial_fact(sentence):
+        findings.add("BACKGROUND_WITH_TRIAL_FACT", where, "a background statement states an enrolment figure; "
+                     "trial facts must come from the pack and cite it", sentence)
+    check_trial_facts(findings, sentence, ids, where)
+    check_figures(findings, sentence, where, citing.background)
+    check_safety(findings, sentence, where, citing)

@@ -1,0 +1,118 @@
+"""Drafted statements: keys that exist, support that is honest, text that is plain, decisions within ceiling.
+
+A drafted statement is checked as a whole (its keys and support) and then sentence by sentence
+(:mod:`drafter.verify.sentences`), with the statement's keys as the only citations it may make.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from drafter.drafts import IndicationSections, ReportDraft, Statement, Support
+from drafter.identifiers import IdentifierError, normalise_pmid, normalise_trial_id
+from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX
+from drafter.verify.context import Citing, Findings, Where
+from drafter.verify.findings import Verification
+from drafter.verify.identifiers import check_scope
+from drafter.verify.index import PackIndex
+from drafter.verify.levels import check_decision, check_level_conflicts
+from drafter.verify.sentences import check_text
+
+
+def verify_draft(index: PackIndex, draft: ReportDraft | IndicationSections, rank: int | None) -> Verification:
+    findings = Findings(index)
+    if isinstance(draft, IndicationSections):
+        if rank is None:
+            raise ValueError("verify(pack, sections) needs rank= to know which indication the sections are for")
+        drafted: Iterable[tuple[str, int, IndicationSections]] = [("", rank, draft)]
+    else:
+        drafted = [(f"indications[{i}].", item.rank, item.sections) for i, item in enumerate(draft.indications)]
+    for prefix, drafted_rank, sections in drafted:
+        if drafted_rank not in index.indications:
+            findings.add("DRAFT_UNKNOWN_INDICATION", Where(f"{prefix}rank", "", None, ""),
+                         f"the draft is for rank {drafted_rank}, which the pack does not have")
+            continue
+        check_sections(findings, sections, drafted_rank, prefix)
+    check_level_conflicts(findings)
+    return Verification(tuple(findings.items))
+
+
+def check_sections(findings: Findings, sections: IndicationSections, rank: int, prefix: str) -> None:
+    for location, statement in sections.statements():
+        section = location.split(".", 1)[0] if location.startswith("mech") else location.split("[", 1)[0]
+        check_statement(findings, statement, Where(prefix + location, section, rank, statement.text))
+    decision = sections.conclusion.decision
+    check_decision(findings, decision, rank, Where(f"{prefix}conclusion.decision", "conclusion", rank, decision.value),
+                   decision.value)
+
+
+def check_statement(findings: Findings, statement: Statement, where: Where) -> None:
+    index = findings.index
+    keys: set[str] = set()
+    for position, raw in enumerate(statement.keys):
+        key = normalise_key(raw)
+        key = index.aliases.get(key, key) if key else key
+        if key is None or not is_citable(index, key):
+            # The key is the model's text: it is reported by position, never echoed into a report.
+            findings.add("KEY_UNKNOWN", where, f"keys[{position}] is not a key of this pack")
+            continue
+        keys.add(key)
+        if key in index.ranks_of_key:
+            check_scope(findings, key, where, key)
+    if statement.support is Support.BACKGROUND and statement.keys:
+        findings.add("BACKGROUND_WITH_KEYS", where, "a background statement lists pack keys; mark it 'pack' if it "
+                     "rests on them", ", ".join(sorted(keys)))
+    if statement.support is Support.PACK and not statement.keys:
+        findings.add("PACK_WITHOUT_KEYS", where, "the statement says it rests on the pack but cites no pack item")
+    check_plain_text(findings, statement.text, where)
+    check_text(findings, statement.text, where, Citing(statement.support, frozenset(keys)))
+
+
+# Anything a Markdown or HTML renderer would read as structure. A statement is one or two plain
+# sentences; the assembler escapes everything anyway, but a statement that tries this is not clean.
+_MARKUP = re.compile(
+    r"[\r\n\u2028\u2029\x0b\x0c\x85]"  # line breaks of any kind
+    r"|<\s*/?\s*[A-Za-z!?]"  # an HTML tag, comment or declaration
+    r"|&(?:#\d+|#x[0-9a-f]+|[a-z]+);"  # an HTML entity
+    r"|!?\[[^\]]*\]\s*[(\[]"  # a Markdown link or image
+    r"|\]\s*:"  # a link reference definition
+    r"|(?:https?|javascript|data|vbscript|file):"  # a URL scheme
+    r"|`|\*\*|__|~~|\|"  # code, strong emphasis, strikethrough, table cells
+    r"|^\s*(?:#{1,6}\s|>|[-*+]\s|\d+[.)]\s|={3,}|-{3,})",  # headings, quotes, list items, rules
+    re.IGNORECASE,
+)
+
+
+def check_plain_text(findings: Findings, text: str, where: Where) -> None:
+    match = _MARKUP.search(text)
+    if match:
+        findings.add("STATEMENT_MARKUP", where, "the statement contains markup or a line break "
+                     f"(at character {match.start()}); a statement must be plain text in one paragraph")
+
+
+def is_citable(index: PackIndex, key: str) -> bool:
+    if key == MOA_KEY:
+        return index.pack.drug.mechanism_of_action is not None
+    if key.startswith(SAFETY_KEY_PREFIX):
+        return key in index.safety_concepts
+    return key in index.ranks_of_key
+
+
+def normalise_key(raw: str) -> str | None:
+    """A statement key in canonical form, or None if it is no key at all."""
+    text = raw.strip()
+    upper = text.upper()
+    if upper == MOA_KEY:
+        return MOA_KEY
+    if upper.startswith(SAFETY_KEY_PREFIX):
+        return SAFETY_KEY_PREFIX + text[len(SAFETY_KEY_PREFIX):].strip()
+    if upper.startswith("PMID"):
+        try:
+            return f"PMID:{normalise_pmid(text)}"
+        except IdentifierError:
+            return None
+    try:
+        return normalise_trial_id(text)
+    except IdentifierError:
+        return None

@@ -23,9 +23,13 @@ _REGISTRY_PREFIXES = (r"NCT|ISRCTN|EUCTR|EudraCT|CTIS|ChiCTR|CTRI|jRCT[sdb]?|JPR
 _ID_SHAPED = re.compile(
     r"(?P<url>(?:https?://|www\.)[^\s<>()\]]+)"
     rf"|(?P<registry>(?<![A-Za-z0-9])(?:{_REGISTRY_PREFIXES})(?:[^A-Za-z0-9\s]{{1,3}}|\s?)\d[\dA-Za-z/.\-]*)"
-    r"|(?P<pubmed>(?<![A-Za-z0-9])(?:PMIDs?|PubMed(?:\s*IDs?)?|PMCID|PMC)(?:[^A-Za-z0-9]{0,4})(?P<pmdigits>\d+))"
+    r"|(?P<spaced>(?<![A-Za-z0-9])N[^A-Za-z0-9]{0,2}C[^A-Za-z0-9]{0,2}T[^A-Za-z0-9]{0,3}\d+)"
+    r"|(?P<pubmed>(?<![A-Za-z0-9])(?:PMIDs?|P[^A-Za-z0-9]{1,2}M[^A-Za-z0-9]{0,2}I[^A-Za-z0-9]{0,2}D|PubMed(?:[^A-Za-z0-9]{0,2}IDs?)?)"
+    r"(?:[^A-Za-z0-9]{0,4})(?P<pmdigits>\d+))"
+    r"|(?P<pmc>(?<![A-Za-z0-9])PMC(?:ID)?[^A-Za-z0-9]{0,3}\d+)"
+    r"|(?P<prefixed>(?<![A-Za-z0-9])[A-Z]{2,6}[^A-Za-z0-9\s]?\d{6,}(?![\d]))"
     r"|(?P<bracket>\[\s*(?P<brdigits>\d{1,9})\s*\])"
-    r"|(?P<bare>(?<![\w.,])\d{6,}(?![\w.,]|%))",
+    r"|(?P<bare>(?<!\w)(?<!\d[.,])\d{6,}(?![\w%]|[.,]\d))",
     re.IGNORECASE,
 )
 _URL_PMID = re.compile(r"(?:pubmed|ncbi\.nlm\.nih\.gov)\S*?(?:/|term=|[?&]id=)(\d{1,9})\b", re.IGNORECASE)
@@ -73,6 +77,12 @@ def find_id_mentions(text: str) -> list[IdMention]:
             continue
         if match.group("registry"):
             found.append(_trial_mention(token, start, end, token))
+        elif match.group("spaced"):
+            found.append(_trial_mention("NCT" + re.sub(r"^\D+", "", token), start, end, token))
+        elif match.group("pmc") or match.group("prefixed"):
+            # A PubMed Central id is not a PMID, and letters glued to six or more digits ('NTC01234567',
+            # 'HCT12345678') are an id of no registry the pack can hold.
+            found.append(IdMention("malformed", token, start, end, token))
         elif match.group("pubmed"):
             digits = match.group("pmdigits")
             kind = "pmid" if 1 <= len(digits.lstrip("0")) <= 9 else "malformed"

@@ -348,6 +348,17 @@ _RANK = re.compile(
 )
 _LEVEL = re.compile(r"(?<![A-Za-z0-9])L([1-5])(?![A-Za-z0-9-])")
 _LEVEL_CUE = re.compile(r"level|證據等級|证据等级", re.IGNORECASE)
+# 'Level 1 evidence', 'evidence level 2', 'level-III evidence': the TxGNN levels written as words.
+_LEVEL_WORDS = re.compile(
+    r"\b(?:evidence\s+level|level\s+of\s+evidence)\s*(?:is\s+|of\s+|:\s*|=\s*)?(?:(?P<n>[1-5])|(?P<r>IV|V|I{1,3}))(?!\w|\.\d)"
+    r"|\blevel[\s-]*(?:(?P<n2>[1-5])|(?P<r2>IV|V|I{1,3}))\s+evidence\b",
+    re.IGNORECASE,
+)
+_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}
+# A level named to be set aside is not a claimed level: 'L3 rather than L4', 'short of L2', 'not L1'.
+_LEVEL_CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|not|short\s+of|below|above|than|from|to\s+reach|"
+                             r"reach|upgrade\s+to|move\s+to|lift\s+it\s+to)\s*(?:evidence\s+)?(?:level\s+)?$",
+                             re.IGNORECASE)
 
 
 _SCORE_WINDOW = 6  # words between a score cue and the percentage it introduces
@@ -401,16 +412,59 @@ def find_numbers(text: str) -> list[NumberClaim]:
         claims.append(NumberClaim("rank", rank, 0, match.start(), match.end(), text[match.start():match.end()]))
     if _LEVEL_CUE.search(folded):
         for match in _LEVEL.finditer(folded):
-            claims.append(NumberClaim("level", f"L{match.group(1)}", 0, match.start(), match.end(), match.group(0)))
-    return claims
+            if not _LEVEL_CONTRAST.search(folded, max(0, match.start() - 25), match.start()):
+                claims.append(NumberClaim("level", f"L{match.group(1)}", 0, match.start(), match.end(),
+                                          match.group(0)))
+        for match in _LEVEL_WORDS.finditer(folded):
+            if _LEVEL_CONTRAST.search(folded, max(0, match.start() - 25), match.start()):
+                continue
+            digit = (match.group("n") or match.group("n2")
+                     or _ROMAN.get((match.group("r") or match.group("r2") or "").upper()))
+            if digit:
+                claims.append(NumberClaim("level", f"L{digit}", 0, match.start(), match.end(), match.group(0)))
+    return sorted(claims, key=lambda c: c.start)
 
 
-_DECISION = re.compile(
-    r"decision\b[^.\n|]{0,25}?[:|]\s*(?:\*\*)?\s*(Go|Proceed with Guardrails|Research Question|Hold)\b",
-    re.IGNORECASE,
+_DECISION_WORDS = r"(?:Go|Proceed\s+with\s+Guardrails|Research\s+Question|Hold)"
+# A decision is claimed when it is labelled ('Decision: Go', 'Recommendation - Hold', a table cell
+# under a Decision column), said ('our decision is Go', 'we recommend Proceed with Guardrails',
+# 'Go is warranted'), or set in bold as a verdict ('**Proceed with Guardrails** for ADHD'). 'Go' is
+# an English verb, so outside a label it counts only when capitalised.
+_DECISION_PATTERNS = (
+    re.compile(r"(?i:decision|recommendation|recommended\s+action|verdict|overall\s+(?:assessment|recommendation))"
+               r"\b[^.\n|]{0,25}?[:|\-]\s*(?:\*\*|__)?\s*(?P<d>(?i:Go|Proceed\s+with\s+Guardrails|Research\s+Question|Hold))\b"),
+    re.compile(r"(?i:(?:our|the|my|this|a|final|overall)\s+(?:decision|recommendation|verdict)\s+(?:is|would\s+be|"
+               r"remains|of|here\s+is)\s*(?:to\s+)?(?:a\s+|an\s+)?[\"']?)(?P<d>" + _DECISION_WORDS + r")\b"),
+    re.compile(r"(?i:\bwe\s+(?:would\s+)?(?:recommend|advise|propose|suggest)(?:\s+(?:a|an|the))?\s+[\"']?)(?P<d>"
+               + _DECISION_WORDS + r")\b"),
+    re.compile(r"(?i:\b(?:recommend(?:ed|s|ing)?|advise[sd]?)\s+(?:to\s+)?)(?P<d>proceed(?:ing)?\s+with\s+guardrails)\b"),
+    re.compile(r"(?:\*\*|__)\s*(?P<d>" + _DECISION_WORDS + r")\s*(?:\*\*|__)"),
+    re.compile(r"(?P<d>" + _DECISION_WORDS + r")\s+(?i:is|would\s+be)\s+(?i:(?:therefore\s+|thus\s+)?(?:recommended|"
+               r"warranted|justified|appropriate|supported))\b"),
+    re.compile(r"(?i:\b(?:warrants?|merits?|supports?|justif(?:y|ies))\s+(?:a|an)\s+[\"']?)(?P<d>" + _DECISION_WORDS
+               + r")[\"']?\s+(?i:decision|recommendation|rating)\b"),
 )
+# A decision named to be set aside is not claimed: 'rather than Go', 'not yet Go', 'short of Go'.
+_DECISION_CONTRAST = re.compile(r"(?:\b(?:rather\s+than|instead\s+of|not(?:\s+yet)?|never|short\s+of|below|"
+                                r"above|stronger\s+than|weaker\s+than|from|cannot\s+be|not\s+be|no|nor|or)\s*"
+                                r"(?:a\s+|an\s+)?[\"'*_]*\s*)$", re.IGNORECASE)
+
+
+def _decision_value(text: str) -> str:
+    words = re.sub(r"\s+", " ", text.strip()).lower()
+    if words.startswith("proceed"):
+        return "Proceed with Guardrails"
+    return {"go": "Go", "research question": "Research Question", "hold": "Hold"}[words]
 
 
 def find_decisions(text: str) -> list[Span]:
-    """'Decision: Hold', '| Recommended Decision | Research Question |' -> the decision's span."""
-    return [Span(m.start(1), m.end(1), m.group(1)) for m in _DECISION.finditer(fold(text))]
+    """Every decision the text claims, as (start, end, canonical decision)."""
+    folded = fold(text)
+    spans: dict[int, Span] = {}
+    for pattern in _DECISION_PATTERNS:
+        for match in pattern.finditer(folded):
+            start, end = match.span("d")
+            if start in spans or _DECISION_CONTRAST.search(folded, max(0, start - 30), start):
+                continue
+            spans[start] = Span(start, end, _decision_value(match.group("d")))
+    return [spans[start] for start in sorted(spans)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from drafter.drafts import Support
+from drafter.rules import Decision
 from drafter.verify.findings import CODES, Finding
 from drafter.verify.index import PackIndex
 
@@ -28,6 +29,7 @@ class Citing:
 
     support: Support | None  # None in lint mode
     keys: frozenset[str] = frozenset()
+    decision: Decision | None = None  # the drafted decision of the sections the statement belongs to
 
     @property
     def lint(self) -> bool:

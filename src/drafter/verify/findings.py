@@ -44,6 +44,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SAFETY_ABSENCE_CLAIM": (E, "An absence-of-risk claim ('well tolerated', 'no known interactions') the pack "
                                 "does not make."),
     "DECISION_ABOVE_CEILING": (E, "The decision is stronger than the evidence level and stage allow."),
+    "DECISION_CONFLICT": (E, "A statement writes a decision other than the drafted decision."),
     "BACKGROUND_WITH_KEYS": (E, "A background statement cites pack keys."),
     "BACKGROUND_WITH_ID": (E, "A background statement writes a PMID or trial id."),
     "BACKGROUND_WITH_TRIAL_FACT": (E, "A background statement states a trial or evidence figure."),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drafter.extract import NumberClaim
+from drafter.extract import NumberClaim, find_decisions
 from drafter.rules import Decision
-from drafter.verify.context import Findings, Where
+from drafter.verify.context import Citing, Findings, Where
 
 
 def check_decision(findings: Findings, decision: Decision, rank: int, where: Where, span: str) -> None:
@@ -15,6 +15,18 @@ def check_decision(findings: Findings, decision: Decision, rank: int, where: Whe
         findings.add("DECISION_ABOVE_CEILING", where, f"'{decision.value}' is stronger than the ceiling "
                  f"{ceiling.ceiling_reason}", span)
 
+
+
+def check_decisions_claimed(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
+    """Decisions written in prose: within the ceiling, and the same as the drafted decision."""
+    if where.rank is None:
+        return
+    for claim in find_decisions(sentence):
+        decision = Decision(claim.text)
+        check_decision(findings, decision, where.rank, where, claim.text)
+        if citing.decision is not None and decision is not citing.decision:
+            findings.add("DECISION_CONFLICT", where, f"the text states '{decision.value}' but the drafted decision "
+                         f"is '{citing.decision.value}'", claim.text)
 
 
 def check_level(findings: Findings, level: str, rank: int, where: Where, text: str) -> None:

@@ -70,8 +70,6 @@ def verify_text(index: PackIndex, text: str) -> Verification:
             rank = check_row(findings, _cells(line), header, where, rank)
         else:
             check_text(findings, line, where, lint)
-            for decision in find_decisions(line):
-                check_decision(findings, Decision(_title_decision(decision.text)), rank, where, decision.text)
     check_level_conflicts(findings)
     return Verification(tuple(findings.items))
 

@@ -10,6 +10,7 @@ from drafter.extract import mentions_trial_fact, split_sentences
 from drafter.verify.context import Citing, Findings, Where
 from drafter.verify.counts import check_figures
 from drafter.verify.identifiers import check_ids, ids_in
+from drafter.verify.levels import check_decisions_claimed
 from drafter.verify.reading import normal
 from drafter.verify.safety import check_safety
 from drafter.verify.trial_facts import check_trial_facts
@@ -30,3 +31,4 @@ def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citi
     check_trial_facts(findings, sentence, ids, where)
     check_figures(findings, sentence, where, citing.background)
     check_safety(findings, sentence, where, citing)
+    check_decisions_claimed(findings, sentence, where, citing)

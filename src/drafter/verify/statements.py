@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from drafter.drafts import IndicationSections, ReportDraft, Statement, Support
 from drafter.identifiers import IdentifierError, normalise_pmid, normalise_trial_id
 from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX
+from drafter.rules import Decision
 from drafter.verify.context import Citing, Findings, Where
 from drafter.verify.findings import Verification
 from drafter.verify.identifiers import check_scope
@@ -41,13 +42,14 @@ def verify_draft(index: PackIndex, draft: ReportDraft | IndicationSections, rank
 def check_sections(findings: Findings, sections: IndicationSections, rank: int, prefix: str) -> None:
     for location, statement in sections.statements():
         section = location.split(".", 1)[0] if location.startswith("mech") else location.split("[", 1)[0]
-        check_statement(findings, statement, Where(prefix + location, section, rank, statement.text))
+        check_statement(findings, statement, Where(prefix + location, section, rank, statement.text),
+                        sections.conclusion.decision)
     decision = sections.conclusion.decision
     check_decision(findings, decision, rank, Where(f"{prefix}conclusion.decision", "conclusion", rank, decision.value),
                    decision.value)
 
 
-def check_statement(findings: Findings, statement: Statement, where: Where) -> None:
+def check_statement(findings: Findings, statement: Statement, where: Where, decision: Decision | None = None) -> None:
     index = findings.index
     keys: set[str] = set()
     for position, raw in enumerate(statement.keys):
@@ -66,7 +68,7 @@ def check_statement(findings: Findings, statement: Statement, where: Where) -> N
     if statement.support is Support.PACK and not statement.keys:
         findings.add("PACK_WITHOUT_KEYS", where, "the statement says it rests on the pack but cites no pack item")
     check_plain_text(findings, statement.text, where)
-    check_text(findings, statement.text, where, Citing(statement.support, frozenset(keys)))
+    check_text(findings, statement.text, where, Citing(statement.support, frozenset(keys), decision))
 
 
 # Anything a Markdown or HTML renderer would read as structure. A statement is one or two plain

@@ -48,6 +48,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "BACKGROUND_WITH_KEYS": (E, "A background statement cites pack keys."),
     "BACKGROUND_WITH_ID": (E, "A background statement writes a PMID or trial id."),
     "BACKGROUND_WITH_TRIAL_FACT": (E, "A background statement states a trial or evidence figure."),
+    "BACKGROUND_WITH_FIGURE": (E, "A background statement states a measurement, dose, count, percentage or date."),
+    "NUMBER_UNGROUNDED": (E, "A number in a pack statement is in none of the cited items and is no figure the "
+                             "rules computed for the indication."),
     "BACKGROUND_WITH_SAFETY": (E, "A background statement makes a safety claim."),
     "DRAFT_UNKNOWN_INDICATION": (E, "A drafted indication's rank is not in the pack."),
     "STATEMENT_MARKUP": (E, "A drafted statement contains markup, a URL or a line break; statements are plain text."),

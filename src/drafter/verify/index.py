@@ -47,6 +47,8 @@ class PackIndex:
     safety_absences: dict[str, frozenset[str]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     name_concepts: dict[int, frozenset[str]] = field(default_factory=dict)
+    # Derived values the checks compute on first use (figures per cited item, per indication).
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict)
 
     @classmethod
     def build(cls, pack: EvidencePack, assessment: PackAssessment | None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import statistics
 import sys
@@ -55,6 +56,7 @@ class Entry:
     report: Path
     pack: Path
     clean: bool | None  # the manifest's flag; None if the manifest does not list the report
+    safety_basis: str | None = None  # the manifest's: "report_says_unavailable" or "unknown:..."
 
 
 @dataclass
@@ -77,8 +79,8 @@ def corpus_entries(corpus: Path) -> list[Entry]:
     if manifest.is_file():
         try:
             records = json.loads(manifest.read_text(encoding="utf-8"))["reports"]
-            return [Entry(Path(r["report"]).stem, corpus / r["report"], corpus / r["pack"], r.get("clean"))
-                    for r in records]
+            return [Entry(Path(r["report"]).stem, corpus / r["report"], corpus / r["pack"], r.get("clean"),
+                          r.get("safety_basis")) for r in records]
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemExit(f"{manifest}: expected {{'reports': [{{'report', 'pack', 'clean'}}, ...]}} ({exc})") from None
     reports = sorted((corpus / "reports").glob("*.md"))
@@ -124,6 +126,38 @@ def finding_records(outcomes: Sequence[Outcome]) -> Iterator[dict[str, Any]]:
         for finding in outcome.errors:
             yield {"report": outcome.entry.name, "line": finding_line(finding), "code": finding.code,
                    "message": finding.message, "span": finding.span}
+
+
+def sample_keys(outcomes: Sequence[Outcome], n: int, seed: int) -> list[tuple[str, int | None, str]]:
+    """``n`` distinct (report, line, code) keys of error findings, drawn at random with ``seed``.
+
+    Labels are kept per key, not per finding: one line can draw several findings of one code (one per
+    safety term), and a test can only ask whether the key is still produced.
+    """
+    keys = sorted({(r["report"], r["line"], r["code"]) for r in finding_records(outcomes)},
+                  key=lambda k: (k[0], k[1] or 0, k[2]))
+    return sorted(random.Random(seed).sample(keys, min(n, len(keys))), key=lambda k: (k[0], k[1] or 0, k[2]))
+
+
+def write_sheet(outcomes: Sequence[Outcome], keys: Sequence[tuple[str, int | None, str]], path: Path) -> None:
+    """A labelling sheet (JSON lines): each sampled key with its findings and the report line.
+
+    The sheet quotes the reports, so write it outside the repository; the labels file keeps only
+    report, line, code, verdict and the labeller's own reason.
+    """
+    by_key: dict[tuple[str, int | None, str], list[dict[str, Any]]] = {}
+    for record in finding_records(outcomes):
+        by_key.setdefault((record["report"], record["line"], record["code"]), []).append(record)
+    entries = {o.entry.name: o.entry for o in outcomes}
+    with path.open("w", encoding="utf-8") as out:
+        for report, line, code in keys:
+            entry = entries[report]
+            lines = entry.report.read_text(encoding="utf-8").splitlines()
+            text = lines[line - 1] if line and line <= len(lines) else ""
+            out.write(json.dumps({"report": report, "line": line, "code": code, "clean": entry.clean,
+                                  "safety_basis": entry.safety_basis, "text": text,
+                                  "findings": [(f["span"], f["message"]) for f in by_key[(report, line, code)]]},
+                                 ensure_ascii=False) + "\n")
 
 
 def _p90(values: Sequence[int]) -> float:
@@ -195,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--whole-page", action="store_true",
                         help="lint each file as it is, page template included (what `drafter verify` reads today)")
+    parser.add_argument("--sample", type=int, metavar="N", help="draw N (report, line, code) keys for labelling")
+    parser.add_argument("--seed", type=int, default=9, help="seed of --sample (default 9)")
+    parser.add_argument("--sheet", type=Path, metavar="FILE",
+                        help="with --sample: write the labelling sheet here (outside the repository: it quotes reports)")
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"{args.corpus}: not a directory (pass --corpus DIR)", file=sys.stderr)
@@ -204,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with args.findings.open("w", encoding="utf-8") as out:
             for record in finding_records(outcomes):
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if args.sample:
+        keys = sample_keys(outcomes, args.sample, args.seed)
+        print(f"sampled {len(keys)} keys with seed {args.seed}", file=sys.stderr)
+        if args.sheet:
+            write_sheet(outcomes, keys, args.sheet)
     if args.json:
         print(json.dumps(summary(outcomes), indent=2, ensure_ascii=False))
     else:

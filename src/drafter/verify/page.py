@@ -43,7 +43,9 @@ _RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}", re.S)
 _LIQUID_BLOCK = re.compile(r"\{%-?\s*(comment|raw)\s*-?%\}.*?\{%-?\s*end\1\s*-?%\}", re.S)
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
-_BREADCRUMB_SEPARATORS = re.compile(r"^[\s>/|›»·:→-]*$")
+_BREADCRUMB_SEPARATOR = re.compile(r"^\s*[>/|›»→]\s*$")
+# A breadcrumb may end with the current page's name as plain text: short, no sentence punctuation.
+_BREADCRUMB_TAIL = re.compile(r"^\s*[>/|›»→]\s*[^.;:!?()\[\]]{0,60}$")
 _BACK_LINK_TEXT = re.compile(r"^\s*(?:[←↩⬅«‹<]+|back\s+to\b|return\s+to\b|retour\b|zurück\b|volver\b|home\b)", re.I)
 # The site appends a short fixed disclaimer as the page's last section, under one of these titles
 # (the forks translate it). A report's own disclaimer is a paragraph or blockquote, never this.
@@ -68,12 +70,16 @@ def report_lines(text: str) -> list[str]:
     _mark_html(lines, blank)
     _mark_navigation(lines, blank)
     _mark_footer(lines, blank)
-    return ["" if gone else line for line, gone in zip(lines, blank, strict=True)]
+    return ["" if gone or not line.strip() else line for line, gone in zip(lines, blank, strict=True)]
 
 
 def report_text(text: str) -> str:
-    """:func:`report_lines` joined back into one text, for ``Verifier.verify_markdown``."""
-    return "\n".join(report_lines(text))
+    """:func:`report_lines` joined back into one text, for ``Verifier.verify_markdown``.
+
+    Every line ends with a newline, so that ``report_text(x).splitlines() == report_lines(x)``
+    even when the last lines were blanked.
+    """
+    return "".join(line + "\n" for line in report_lines(text))
 
 
 def _blank_liquid(text: str) -> str:
@@ -135,10 +141,21 @@ def _mark_navigation(lines: Sequence[str], blank: list[bool]) -> None:
         if not links:
             continue
         rest = _LINK.sub("", line).strip().strip("*_")
-        if len(links) >= 2 and _BREADCRUMB_SEPARATORS.match(rest) and any(c in rest for c in ">/|›»→"):
+        if len(links) >= 2 and _is_breadcrumb(line):
             blank[i] = True
         elif len(links) == 1 and not rest and _BACK_LINK_TEXT.match(links[0][0]):
             blank[i] = True
+
+
+def _is_breadcrumb(line: str) -> bool:
+    """Links joined by separators (``>``, ``/``, ``|``, ``›``, ``»``, ``→``), from the line's start."""
+    pieces = _LINK.split(line.strip().strip("*_"))
+    # re.split with two groups yields: text, label, target, text, label, target, ..., text
+    texts = pieces[0::3]
+    if texts[0].strip() or len(texts) < 3:
+        return False
+    between, tail = texts[1:-1], texts[-1]
+    return all(_BREADCRUMB_SEPARATOR.match(t) for t in between) and (not tail.strip() or bool(_BREADCRUMB_TAIL.match(tail)))
 
 
 def _mark_footer(lines: Sequence[str], blank: list[bool]) -> None:

@@ -31,10 +31,11 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from drafter.assemble import Report, assemble
+from drafter.assemble import Report, assemble, key_url
 from drafter.drafting import DraftResult, DraftStatus, DraftStopped, DraftRejected, IndicationOutcome, RepairLoop
 from drafter.drafts import Conclusion, IndicationSections, MechanisticRationale, Paragraph, Statement, Support
 from drafter.llm import CallResult, Usage
+from drafter.markdown_text import md_code, md_escape, safe_url
 from drafter.pack import load_pack
 from drafter.pack.models import EvidencePack
 from drafter.prompts import load_prompts
@@ -311,3 +312,56 @@ def test_an_invented_key_from_the_model_is_located_not_echoed() -> None:
             assert fragment not in page, fragment
     # the JSON record keeps the model's raw answer and the verifier's message, for audit
     assert report.record["attempts"][0]["raw_output"] == json.dumps(draft)
+
+
+# --- the escaping functions on their own ----------------------------------------------------------------
+
+CONTEXTS = {
+    "paragraph": "{}",
+    "list item": "- {}",
+    "ordered item": "1. {}",
+    "blockquote": "> {}",
+    "heading": "## {}",
+    "table cell": "| Item | Content |\n|---|---|\n| {} | x |",
+}
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=list(CONTEXTS))
+def test_md_escape_gives_back_the_text_in_every_block_context(context: str) -> None:
+    plain = md_tokens(context.format(PLAIN))
+    for case in INJECTIONS:
+        tokens = md_tokens(context.format(md_escape(case["text"])))
+        assert [(t.type, t.tag) for t in tokens if t.type != "text"] == [(t.type, t.tag) for t in plain
+                                                                         if t.type != "text"], case["name"]
+        expected = [as_read(case["text"]) if t.content == PLAIN else t.content for t in plain if t.type == "text"]
+        assert [t.content for t in tokens if t.type == "text"] == expected, case["name"]
+
+
+def test_md_escape_leaves_ordinary_text_alone() -> None:
+    ordinary = "Colchicine 0.5 mg daily (LoDoCo2, 2020): 31% fewer events; -5 mg/dL; 99.3% vs. 98.1% & more"
+    assert md_escape(ordinary) == ordinary
+
+
+@pytest.mark.parametrize("value", ["ID_UNKNOWN", "a`b", "``x``", "`", "x\n<script>", "a | b"])
+def test_md_code_prints_any_value_as_one_code_span(value: str) -> None:
+    tokens = md_tokens(str(md_code(value)))
+    spans = [t for t in tokens if t.type == "code_inline"]
+    assert len(spans) == 1 and spans[0].content == as_read(value)
+    assert [t.type for t in tokens if t.type not in ("text",)] == ["paragraph_open", "inline", "code_inline",
+                                                                   "paragraph_close"]
+
+
+def test_only_https_urls_and_anchors_that_cannot_leave_the_link_are_marked_safe() -> None:
+    assert safe_url("https://pubmed.ncbi.nlm.nih.gov/21300040/") == "https://pubmed.ncbi.nlm.nih.gov/21300040/"
+    assert safe_url("#safety-considerations") == "#safety-considerations"
+    for bad in ("javascript:alert(1)", "http://pubmed.ncbi.nlm.nih.gov/1/", "https://x.example/a)(b",
+                "https://x.example/a b", "https://x.example/<script>", "https://x.example/\n## H", None):
+        assert safe_url(bad) is None, bad
+
+
+def test_statement_keys_link_only_in_canonical_form() -> None:
+    assert key_url("PMID:21300040") == "https://pubmed.ncbi.nlm.nih.gov/21300040/"
+    assert key_url("NCT01821560") == "https://clinicaltrials.gov/study/NCT01821560"
+    assert key_url("ISRCTN91859104") == "https://trialsearch.who.int/Trial2.aspx?TrialID=ISRCTN91859104"
+    for bad in ("pmid 21300040", "NCT01821560)](javascript:alert(1))", "ISRCTN9185 9104", "EVIL KEY"):
+        assert key_url(bad) is None, bad

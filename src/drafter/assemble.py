@@ -23,13 +23,14 @@ from typing import Any
 import jinja2
 
 from drafter.drafting import DraftResult, DraftStatus, IndicationOutcome
-from drafter.drafts import Statement, Support
+from drafter.drafts import IndicationSections, Statement, Support
 from drafter.fsio import write_text_atomic
 from drafter.llm import Usage
+from drafter.markdown_text import MarkdownSafe, md_cell, md_code, md_finalize, safe_url
 from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX, EvidencePack, MarketStatus, dump_pack
 from drafter.prompts import safety_lines
 from drafter.rules import IndicationAssessment
-from drafter.verifier import CODES, Finding, Verification
+from drafter.verifier import CODES, Finding, Verification, normalise_key
 
 RECORD_SCHEMA = "drafter.report/1"
 DISCLAIMER = (
@@ -55,8 +56,17 @@ def pack_fingerprint(pack: EvidencePack) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def key_url(key: str) -> str | None:
-    """Where a reader checks a cited item: PubMed, ClinicalTrials.gov, ICTRP, or the report's own section."""
+def key_url(key: str) -> MarkdownSafe | None:
+    """Where a reader checks a cited item: PubMed, ClinicalTrials.gov, ICTRP, or the report's own section.
+
+    Only a canonical key gets a URL, and the URL is marked safe for the Markdown link it goes into
+    only if it cannot break out of that link (see :func:`drafter.markdown_text.safe_url`); anything
+    else gets None and is printed as escaped text without a link.
+    """
+    return safe_url(_key_url(key)) if normalise_key(key) == key else None
+
+
+def _key_url(key: str) -> str:
     if key.startswith("PMID:"):
         return f"https://pubmed.ncbi.nlm.nih.gov/{key[5:]}/"
     if key.startswith("NCT"):
@@ -95,8 +105,10 @@ def _jurisdictions() -> dict[str, Any]:
 
 
 def _statement(statement: Statement) -> dict[str, Any]:
+    """A statement as the templates print it; its keys in canonical form, so each links by its id."""
+    keys = [normalise_key(k) or k for k in statement.keys]
     return {"text": statement.text, "background": statement.support is Support.BACKGROUND,
-            "cites": [{"key": k, "url": key_url(k)} for k in statement.keys]}
+            "cites": [{"key": k, "url": key_url(k)} for k in keys]}
 
 
 def _sections(outcome: IndicationOutcome) -> dict[str, Any] | None:
@@ -170,13 +182,42 @@ def _safety(pack: EvidencePack) -> dict[str, Any]:
     return {"has_data": pack.has_safety_data(), "groups": groups}
 
 
+def finding_position(finding: Finding, sections: IndicationSections | None) -> str:
+    """Where a finding is, said without quoting it: the statement's location, then which key
+    (``keys[1]``) or which characters of its text (``text[12:20]``) the offending span is."""
+    statement = next((s for loc, s in sections.statements() if loc == finding.location), None) if sections else None
+    if statement is None or not finding.span:
+        return finding.location
+    if finding.span in statement.keys:
+        return f"{finding.location} keys[{statement.keys.index(finding.span)}]"
+    start = statement.text.find(finding.span)
+    if start >= 0:
+        return f"{finding.location} text[{start}:{start + len(finding.span)}]"
+    return finding.location
+
+
+WITHHELD_FINDING_FALLBACK = "See the JSON record for this finding."
+
+
 def _findings(outcomes: list[IndicationOutcome]) -> list[dict[str, Any]]:
-    """Findings for the appendix: warnings of accepted sections, errors of withheld ones (no draft text)."""
+    """Findings for the appendix: warnings of accepted sections, errors of withheld ones.
+
+    A withheld draft's text is the model's and failed verification, so its findings are shown by
+    code, position and the code's fixed description; their messages (which quote the offending
+    key or span) stay in the JSON record. An accepted section's warnings keep their message: what
+    they quote is the published, verified statement.
+    """
     rows = []
     for outcome in outcomes:
+        withheld = outcome.status is DraftStatus.WITHHELD
         for finding in outcome.verification.findings:
+            if withheld:
+                location = finding_position(finding, outcome.rejected_sections)
+                message = CODES[finding.code][1] if finding.code in CODES else WITHHELD_FINDING_FALLBACK
+            else:
+                location, message = finding.location, finding.message
             rows.append({"rank": outcome.rank, "code": finding.code, "severity": finding.severity.value,
-                         "location": finding.location, "message": finding.message})
+                         "location": location, "message": message})
     return rows
 
 
@@ -221,36 +262,51 @@ def build_context(result: DraftResult, *, report_date: dt.date, pack_sha256: str
 # --- rendering ----------------------------------------------------------------------------------------
 
 
-def _md_cell(value: object) -> str:
-    return " ".join(str(value).split()).replace("|", "\\|")
+def _sentence(text: object) -> str:
+    return str(text)[:1].upper() + str(text)[1:]
 
 
 @lru_cache(maxsize=2)
-def _environment(autoescape: bool) -> jinja2.Environment:
+def _environment(markdown: bool) -> jinja2.Environment:
+    """The report environments; both escape every value they print, each for its own language.
+
+    HTML: jinja2's autoescape. Markdown: autoescape too (so macro output is Markup and is not escaped
+    twice), with a ``finalize`` that Markdown-escapes every value that is not already Markup or
+    marked :class:`MarkdownSafe`; the ``cell`` filter is kept for the tables' sake and the ``code``
+    filter prints a value as a code span.
+    """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("drafter", "templates"),
         undefined=jinja2.StrictUndefined,
-        autoescape=autoescape,
+        autoescape=True,
+        finalize=md_finalize if markdown else None,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # templates do not change during a run; checking the file on every render cost ~1 ms
     )
-    env.filters["cell"] = _md_cell
-    env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+    if markdown:
+        env.filters["cell"] = md_cell
+        env.filters["code"] = md_code
+    env.filters["sentence"] = _sentence
     return env
 
 
 def render_markdown(context: dict[str, Any]) -> str:
-    return _environment(False).get_template("report.md.j2").render(**context)
+    return str(_environment(True).get_template("report.md.j2").render(**context))
 
 
 def render_html(context: dict[str, Any]) -> str:
-    return _environment(True).get_template("report.html.j2").render(**context)
+    return _environment(False).get_template("report.html.j2").render(**context)
 
 
 def build_record(result: DraftResult, context: dict[str, Any]) -> dict[str, Any]:
-    """Everything above as data, plus provenance: pack hash, model, prompts, findings, attempts, usage."""
+    """Everything above as data, plus provenance: pack hash, model, prompts, findings, attempts, usage.
+
+    Unlike the Markdown and HTML, the record is for audit and keeps what the model sent: each
+    attempt's raw output and problems (a refusal's own words included) and each finding's message
+    and span. Only the report pages withhold model text.
+    """
     indications = []
     for outcome in result.outcomes:
         a = result.assessment.for_rank(outcome.rank)

@@ -13,6 +13,7 @@ its findings, its raw output and its usage, so nothing paid for disappears with 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -101,6 +102,9 @@ class IndicationOutcome:
     verification: Verification
     accepted_at: int | None = None
     withheld_reason: str | None = None
+    # The last draft that failed, kept only so that the report can say *where* each finding is
+    # (``keys[1]``, ``text[12:20]``); its text is never printed in a report.
+    rejected_sections: IndicationSections | None = None
 
 
 @dataclass
@@ -122,6 +126,17 @@ class DraftResult:
         if DraftStatus.WITHHELD in statuses:
             return DraftStatus.WITHHELD
         return DraftStatus.REPAIRED if DraftStatus.REPAIRED in statuses else DraftStatus.VERIFIED
+
+
+def refusal_summary(refusal: str) -> str:
+    """How a report names a refusal: its length and a short hash, never its words.
+
+    A refusal is free text from the model and can hold anything (a claim, an id, markup); the
+    report only needs to say that it happened and let an auditor match it to the JSON record,
+    whose attempts keep the raw refusal.
+    """
+    digest = hashlib.sha256(refusal.encode("utf-8")).hexdigest()[:12]
+    return f"a refusal of {len(refusal)} characters, sha256 {digest}"
 
 
 def select_indications(pack: EvidencePack, max_indications: int = DEFAULT_MAX_INDICATIONS) -> list[int]:
@@ -161,6 +176,7 @@ class RepairLoop:
         self.pending: list[int] = [e.indication.rank for e in entries]
         self.accepted: dict[int, tuple[IndicationSections, Verification, int]] = {}
         self.last_errors: dict[int, Verification] = {}
+        self.last_rejected: dict[int, IndicationSections] = {}
         self.attempts: list[Attempt] = []
         self.usage = Usage()
         self.stop_reason: str | None = None
@@ -182,7 +198,7 @@ class RepairLoop:
 
         if result.refusal:
             record("refused", [f"the model refused: {result.refusal}"])
-            self.stop_reason = f"the model refused to draft ({result.refusal})"
+            self.stop_reason = f"the model refused to draft ({refusal_summary(result.refusal)})"
             raise DraftStopped(self.stop_reason)
         if result.finish_reason == "length":
             problems = ["Your reply was cut off at the output limit (finish_reason=length) and is not valid JSON. "
@@ -217,6 +233,7 @@ class RepairLoop:
                 self.pending.remove(item.rank)
                 continue
             self.last_errors[item.rank] = result
+            self.last_rejected[item.rank] = item.sections
             errors.extend(result.errors)
             problems.extend(f"rank {item.rank}, {f.location}: {f.code}: {f.message}" for f in result.errors)
         for rank in self.pending:
@@ -250,7 +267,8 @@ class RepairLoop:
                 reason = self.stop_reason or f"the draft still failed verification after {len(self.attempts)} attempt(s)"
                 outcomes.append(IndicationOutcome(ind.rank, ind.disease_name, DraftStatus.WITHHELD, None,
                                                   self.last_errors.get(ind.rank, Verification()),
-                                                  withheld_reason=reason))
+                                                  withheld_reason=reason,
+                                                  rejected_sections=self.last_rejected.get(ind.rank)))
         return DraftResult(self.pack, self.assessment, model, self.templates, outcomes, self.attempts, self.usage,
                            self.first_messages)
 

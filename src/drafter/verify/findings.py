@@ -53,6 +53,7 @@ CODES: dict[str, tuple[Severity, str]] = {
                              "rules computed for the indication."),
     "BACKGROUND_WITH_SAFETY": (E, "A background statement makes a safety claim."),
     "DRAFT_UNKNOWN_INDICATION": (E, "A drafted indication's rank is not in the pack."),
+    "REPORT_NOT_ENGLISH": (E, "Lint read a report that is not in English; nothing in it was checked."),
     "STATEMENT_MARKUP": (E, "A drafted statement contains markup, a URL or a line break; statements are plain text."),
 }
 

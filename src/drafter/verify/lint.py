@@ -16,6 +16,7 @@ from drafter.verify.counts import check_figures, count_for
 from drafter.verify.findings import Verification
 from drafter.verify.identifiers import check_ids, ids_in
 from drafter.verify.index import PackIndex
+from drafter.verify.page import is_english, language_hint, report_text
 from drafter.verify.reading import normal
 from drafter.verify.levels import check_decision, check_level_conflicts
 from drafter.verify.sentences import check_text
@@ -42,6 +43,12 @@ _ROW_LABELS = (
 
 def verify_text(index: PackIndex, text: str) -> Verification:
     findings = Findings(index)
+    text = report_text(text)  # the report, not the page template around it (same line numbers)
+    if not is_english(text):
+        language = language_hint(text) or "unknown"
+        findings.add("REPORT_NOT_ENGLISH", Where("line 1", "", None, ""), f"the report reads as {language}, not "
+                     "English; lint checks English prose only, so nothing in it was verified")
+        return Verification(tuple(findings.items))
     lint = Citing(None)
     rank = min(index.indications)
     section = ""

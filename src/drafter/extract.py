@@ -212,6 +212,15 @@ _NOT_A_STATUS_BEFORE = re.compile(
 
 
 def find_trial_facts(text: str) -> list[Fact]:
+    return list(_find_trial_facts_cached(text))  # a copy: callers may change their list, never the cached one
+
+
+@lru_cache(maxsize=8192)
+def _find_trial_facts_cached(text: str) -> tuple[Fact, ...]:
+    return tuple(_find_trial_facts(text))
+
+
+def _find_trial_facts(text: str) -> list[Fact]:
     folded = fold(text)
     facts: list[Fact] = []
     for match in _PHASE.finditer(folded):
@@ -287,6 +296,15 @@ def _count_value(word: str) -> int:
 
 
 def find_counts(text: str) -> list[CountClaim]:
+    return list(_find_counts_cached(text))  # a copy: callers may change their list, never the cached one
+
+
+@lru_cache(maxsize=8192)
+def _find_counts_cached(text: str) -> tuple[CountClaim, ...]:
+    return tuple(_find_counts(text))
+
+
+def _find_counts(text: str) -> list[CountClaim]:
     if not _COUNT_GATE.search(text):
         return []
     folded = fold(text)
@@ -394,6 +412,15 @@ def _score_percents(folded: str) -> list[re.Match[str]]:
 
 
 def find_numbers(text: str) -> list[NumberClaim]:
+    return list(_find_numbers_cached(text))  # a copy: callers may change their list, never the cached one
+
+
+@lru_cache(maxsize=8192)
+def _find_numbers_cached(text: str) -> tuple[NumberClaim, ...]:
+    return tuple(_find_numbers(text))
+
+
+def _find_numbers(text: str) -> list[NumberClaim]:
     """Scores (only near a score cue), ranks, and evidence levels (only near the word 'level')."""
     if not _NUMBER_GATE.search(text):
         return []
@@ -458,8 +485,22 @@ def _decision_value(text: str) -> str:
 
 
 def find_decisions(text: str) -> list[Span]:
+    return list(_find_decisions_cached(text))  # a copy: callers may change their list, never the cached one
+
+
+@lru_cache(maxsize=8192)
+def _find_decisions_cached(text: str) -> tuple[Span, ...]:
+    return tuple(_find_decisions(text))
+
+
+_DECISION_GATE = re.compile(r"\bGo\b|(?i:guardrails|research\s+question|\bhold\b)")
+
+
+def _find_decisions(text: str) -> list[Span]:
     """Every decision the text claims, as (start, end, canonical decision)."""
     folded = fold(text)
+    if not _DECISION_GATE.search(folded):
+        return []
     spans: dict[int, Span] = {}
     for pattern in _DECISION_PATTERNS:
         for match in pattern.finditer(folded):

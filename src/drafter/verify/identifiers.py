@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from drafter.extract import IdMention, find_ids
 from drafter.identifiers import IdentifierError, normalise_trial_id
@@ -32,6 +33,7 @@ _ID_SHAPED = re.compile(
     r"|(?P<bare>(?<!\w)(?<!\d[.,])\d{6,}(?![\w%]|[.,]\d))",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
 _URL_PMID = re.compile(r"(?:pubmed|ncbi\.nlm\.nih\.gov)\S*?(?:/|term=|[?&]id=)(\d{1,9})\b", re.IGNORECASE)
 _URL_TRIAL = re.compile(rf"(?:{_REGISTRY_PREFIXES})[^A-Za-z0-9\s]{{0,3}}\d[\dA-Za-z/\-]*", re.IGNORECASE)
 _EVIDENCE_HOSTS = re.compile(r"pubmed|ncbi\.nlm\.nih\.gov|clinicaltrials\.gov|isrctn|trialsearch\.who\.int|"
@@ -57,6 +59,13 @@ def _trial_mention(token: str, start: int, end: int, written: str) -> IdMention:
 
 def find_id_mentions(text: str) -> list[IdMention]:
     """Every identifier written in (normalised) ``text``, recognised or merely id-shaped, in order."""
+    if not _DIGIT.search(text):
+        return []  # every identifier shape, URL ones included, needs a digit
+    return list(_id_mentions(text))
+
+
+@lru_cache(maxsize=8192)
+def _id_mentions(text: str) -> tuple[IdMention, ...]:
     known = find_ids(text)
     taken = [(m.start, m.end) for m in known]
     found = list(known)
@@ -99,7 +108,7 @@ def find_id_mentions(text: str) -> list[IdMention]:
                 found.append(IdMention("malformed", token, start, end, token))
         taken.append((start, end))
     found.sort(key=lambda m: (m.start, m.end))
-    return found
+    return tuple(found)
 
 
 def resolve_aliases(index: PackIndex, mentions: Sequence[IdMention]) -> list[IdMention]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 
 __all__ = ["language_hint", "is_english", "report_lines", "report_text"]
@@ -191,6 +192,8 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
                     "también".split()),
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_LETTERS = re.compile(r"[^\W\d_]")
+_NON_LATIN = re.compile(r"[^\x00-\u024f]")
 _MIN_LETTERS = 20
 _SCRIPT_SHARE = 0.2
 
@@ -204,10 +207,10 @@ def language_hint(text: str) -> str | None:
     in every fork, which is why the share threshold is low and the word lists exclude names.
     """
     letters = hangul = han = kana = 0
-    for char in text:
+    letters = len(_LETTERS.findall(text))
+    for char in _NON_LATIN.findall(text):  # only non-ASCII letters need a name look-up
         if not char.isalpha():
             continue
-        letters += 1
         name = unicodedata.name(char, "")
         if name.startswith("HANGUL"):
             hangul += 1
@@ -222,11 +225,11 @@ def language_hint(text: str) -> str | None:
     if han + kana >= _SCRIPT_SHARE * letters:
         return "ja" if kana >= 0.1 * (han + kana) else "zh"
     counts = dict.fromkeys(_FUNCTION_WORDS, 0)
-    for word in _WORD.findall(text.lower()):
-        word = word.split("'")[-1]  # l'abacavir -> abacavir, d'essais -> essais
+    for word, seen in Counter(w.split("'")[-1] for w in _WORD.findall(text.lower())).items():
+        # l'abacavir -> abacavir, d'essais -> essais
         for language, words in _FUNCTION_WORDS.items():
             if word in words:
-                counts[language] += 1
+                counts[language] += seen
     best = max(counts, key=lambda language: counts[language])
     if counts[best] == 0:
         return None

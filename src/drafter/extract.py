@@ -263,14 +263,14 @@ _NUMBER_WORDS = {
 }
 _COUNT_NUMBER = r"(?P<n>\d+|" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")"
 _TRIAL_COUNT = re.compile(
-    rf"(?<!phase )(?<!phase)(?<!phase-)\b{_COUNT_NUMBER}\s+(?P<q>(?:[A-Za-z0-9/,-]+\s+){{0,6}}?)(?:clinical\s+)?trials?\b",
+    rf"(?<!phase )(?<!phase)(?<!phase-)(?<!-)\b{_COUNT_NUMBER}\s+(?P<q>(?:[A-Za-z0-9/,-]+\s+){{0,6}}?)(?:clinical\s+)?trials?\b",
     re.IGNORECASE,
 )
 # Besides phases and statuses, only these words may stand between a number and "trials" for the
 # number to be a tally of the pack's trials ("3 registered clinical trials", "2 terminated Phase 2 trials").
 _TALLY_WORDS = {"registered", "clinical", "interventional", "human", "and", "or", "of", "which", "in", "total"}
 _ARTICLE_COUNT = re.compile(
-    rf"(?<!phase )(?<!phase)(?<!phase-)\b{_COUNT_NUMBER}\s+(?P<q>(?:(?:published|indexed|pubmed|retrieved|identified|relevant|supporting|"
+    rf"(?<!phase )(?<!phase)(?<!phase-)(?<!-)\b{_COUNT_NUMBER}\s+(?P<q>(?:(?:published|indexed|pubmed|retrieved|identified|relevant|supporting|"
     rf"related)\s+)*)(?:publications|articles|papers|references|pmids|citations)\b",
     re.IGNORECASE,
 )
@@ -289,6 +289,39 @@ class CountClaim:
     start: int
     end: int
     text: str
+    bound: Bound = "exact"
+
+    def holds_for(self, actual: int) -> bool:
+        """Is this claim true of a pack that holds ``actual`` such items?"""
+        return {"exact": actual == self.value, "at_least": actual >= self.value, "more_than": actual > self.value,
+                "at_most": actual <= self.value, "less_than": actual < self.value}[self.bound]
+
+
+Bound = Literal["exact", "at_least", "more_than", "at_most", "less_than"]
+# Words before a count that make it a bound, not an exact figure; 'about', 'nearly' make it no claim.
+_BOUNDS: tuple[tuple[re.Pattern[str], Bound | None], ...] = (
+    (re.compile(r"(?:\bat\s+least|\bno\s+fewer\s+than|\bminimum\s+of|>=|\u2265)\s*$", re.I), "at_least"),
+    (re.compile(r"(?:\bmore\s+than|\bover|\bupwards\s+of|\bin\s+excess\s+of|>)\s*$", re.I), "more_than"),
+    (re.compile(r"(?:\bat\s+most|\bup\s+to|\bno\s+more\s+than|\bmaximum\s+of|<=|\u2264)\s*$", re.I), "at_most"),
+    (re.compile(r"(?:\bfewer\s+than|\bless\s+than|\bunder|<)\s*$", re.I), "less_than"),
+    (re.compile(r"(?:\babout|\baround|\bapproximately|\bapprox\.?|\bnearly|\balmost|\broughly|\bsome|"
+                r"\bca\.?|\bestimated|~)\s*$", re.I), None),
+)
+# 'No trial has directly compared ...' qualifies the evidence; 'no trials have been registered' counts it.
+_QUALIFIED_ZERO = re.compile(
+    r"\s+(?:has|have|had|was|were|is|are)?\s*(?:yet\s+|ever\s+|so\s+far\s+)?(?:been\s+)?(?:\w+ly\s+)?"
+    r"(?!registered|found|identified|retrieved|listed|recorded|located|available|published|indexed|returned)"
+    r"(?:[a-z]+ed|specific|dedicated|designed|directly|yet)\b",
+    re.I,
+)
+
+
+def _bound_of(folded: str, start: int) -> Bound | None | Literal["skip"]:
+    before = folded[max(0, start - 24):start]
+    for pattern, bound in _BOUNDS:
+        if pattern.search(before):
+            return bound if bound is not None else "skip"
+    return "exact"
 
 
 def _count_value(word: str) -> int:
@@ -331,13 +364,21 @@ def _find_counts(text: str) -> list[CountClaim]:
         phases = frozenset(f.value for f in facts if f.kind == "phase")
         status_sets = [f.value for f in facts if f.kind == "status"]
         statuses = frozenset().union(*status_sets) if status_sets else None
-        claims.append(CountClaim("trials", _count_value(match.group("n")), phases, statuses,  # type: ignore[arg-type]
-                                 match.start(), match.end(), text[match.start():match.end()]))
+        bound = _bound_of(folded, match.start())
+        value = _count_value(match.group("n"))
+        if bound == "skip" or (value == 0 and _QUALIFIED_ZERO.match(folded, match.end())):
+            continue
+        claims.append(CountClaim("trials", value, phases, statuses,  # type: ignore[arg-type]
+                                 match.start(), match.end(), text[match.start():match.end()], bound))
     for match in _ARTICLE_COUNT.finditer(folded):
         if in_phase(match) or _NOT_A_TALLY.search(match.group("q") or ""):
             continue
-        claims.append(CountClaim("articles", _count_value(match.group("n")), frozenset(), None,
-                                 match.start(), match.end(), text[match.start():match.end()]))
+        bound = _bound_of(folded, match.start())
+        value = _count_value(match.group("n"))
+        if bound == "skip" or (value == 0 and _QUALIFIED_ZERO.match(folded, match.end())):
+            continue
+        claims.append(CountClaim("articles", value, frozenset(), None,
+                                 match.start(), match.end(), text[match.start():match.end()], bound))
     return claims
 
 

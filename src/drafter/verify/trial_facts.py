@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from drafter.extract import Fact, IdMention, find_trial_facts
@@ -17,7 +18,10 @@ def check_trial_facts(findings: Findings, sentence: str, ids: Sequence[IdMention
     for fact in find_trial_facts(sentence):
         if any(m.start < fact.end and fact.start < m.end for m in ids):
             continue  # digits inside an identifier ('EudraCT 2011-004300-38') are not a year
-        candidates = _neighbours(fact, known, trials_only=fact.kind != "year")
+        use = year_use(sentence, fact) if fact.kind == "year" else "date"
+        if use == "bound":
+            continue
+        candidates = owners(sentence, fact, known, trials_only=fact.kind != "year" or use == "range")
         if not candidates:
             continue
         verdicts = [fact_verdict(findings.index, fact, mention.key, where.rank) for mention in candidates]
@@ -66,14 +70,86 @@ def fact_verdict(index: PackIndex, fact: Fact, key: str, rank: int | None = None
 
 
 
-def _neighbours(fact: Fact, ids: Sequence[IdMention], *, trials_only: bool) -> list[IdMention]:
-    """The ids on either side of a fact (the fact is taken to be about one of them)."""
+# Where one clause ends and another begins, for attributing a fact to an id: a semicolon, or a
+# conjunction that introduces other studies ('..., supported by Phase 2/3 and Phase 4 studies',
+# '... (NCT...) and two terminated ones', 'whereas ...').
+_CLAUSE_BREAK = re.compile(
+    r";|,?\s+(?:supported\s+by|alongside|while|whereas|but|although|though|plus|as\s+well\s+as|"
+    r"compared\s+with|in\s+addition\s+to|besides|and|or|with)\s+",
+    re.IGNORECASE,
+)
+# Years that do not date a study: a range it covers ('cases from 1988 to 2018', '1990-2010'), or a bound
+# ('post-2000 publications', 'since 2015', 'before 2010').
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*(?:-|to|until|and|through)\s*(?:19|20)\d\d", re.IGNORECASE)
+_YEAR_BOUND_BEFORE = re.compile(r"(?:\b(?:post|pre|since|after|before|until|by|from|between|spanning|through|"
+                                r"up\s+to|as\s+of|mid|late|early)\s*-?\s*)$", re.IGNORECASE)
+
+
+def _parentheses(sentence: str) -> list[tuple[int, int]]:
+    spans, stack = [], []
+    for i, char in enumerate(sentence):
+        if char in "([":
+            stack.append(i)
+        elif char in ")]" and stack:
+            start = stack.pop()
+            if not stack:
+                spans.append((start, i + 1))
+    return spans
+
+
+def _clause(sentence: str, position: int, parens: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """The clause around ``position``: between the clause breaks before and after it, outside parentheses."""
+    start, end = 0, len(sentence)
+    for match in _CLAUSE_BREAK.finditer(sentence):
+        if any(s <= match.start() < e for s, e in parens):
+            continue
+        if match.end() <= position:
+            start = match.end()
+        elif match.start() >= position:
+            end = match.start()
+            break
+    return start, end
+
+
+def owners(sentence: str, fact: Fact, ids: Sequence[IdMention], *, trials_only: bool) -> list[IdMention]:
+    """The ids a fact is about: those of its own parenthesis or clause, never a neighbour's.
+
+    'a Phase 3 RCT (NCT…)': the parenthesised id owns the phrase before it; 'NCT… (Phase 2, completed)':
+    the id before a parenthesis owns the facts inside it; otherwise the ids of the fact's clause.
+    """
     usable = [m for m in ids if not trials_only or m.kind == "trial"]
-    before = [m for m in usable if m.end <= fact.start]
-    after = [m for m in usable if m.start >= fact.end]
-    out = []
-    if before:
-        out.append(before[-1])
-    if after:
-        out.append(after[0])
-    return out
+    if not usable:
+        return []
+    parens = _parentheses(sentence)
+    inside = next(((s, e) for s, e in parens if s < fact.start and fact.end <= e), None)
+    if inside is not None:
+        held = [m for m in usable if inside[0] < m.start and m.end <= inside[1]]
+        if held:
+            return held
+        before = [m for m in usable if m.end <= inside[0] and not sentence[m.end:inside[0]].strip()]
+        return before[-1:]
+    start, end = _clause(sentence, fact.start, parens)
+    in_clause = [m for m in usable if start <= m.start and m.end <= end]
+    # Ids in a parenthesis right after the fact's phrase own it ('a Phase 3 RCT (NCT…)').
+    following = [m for m in in_clause if m.start >= fact.end
+                 and any(s <= m.start < e and s >= fact.end for s, e in parens)]
+    if following:
+        first_paren = next(s for s, e in parens if s <= following[0].start < e)
+        return [m for m in following if first_paren <= m.start]
+    before = [m for m in in_clause if m.end <= fact.start]
+    after = [m for m in in_clause if m.start >= fact.end]
+    return before[-1:] + after[:1]
+
+
+def year_use(sentence: str, fact: Fact) -> str:
+    """How a year is used: 'bound' ('post-2000', 'since 2015'), 'range' ('1988 to 2018') or 'date'.
+
+    A bound dates nothing; a range dates a trial ('ran from 2005 to 2008') but not an article (a
+    review's '348 cases spanning 1988 to 2018' is not its publication year).
+    """
+    if _YEAR_BOUND_BEFORE.search(sentence, max(0, fact.start - 14), fact.start) and not _YEAR_RANGE.match(
+            sentence, fact.start):
+        return "bound"
+    if any(m.start() <= fact.start < m.end() for m in _YEAR_RANGE.finditer(sentence)):
+        return "range"
+    return "date"

@@ -512,7 +512,7 @@ def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
 # --- cross-field consistency ------------------------------------------------------------------------
 
 
-def consistency_problems(pack: EvidencePack) -> list[PackProblem]:
+def consistency_problems(pack: EvidencePack, *, lenient: bool = False) -> list[PackProblem]:
     """Checks that span several items: duplicates, one record per id, ranks, enrolment, scores."""
     problems: list[PackProblem] = []
     ranks: dict[int, int] = {}
@@ -549,7 +549,7 @@ def consistency_problems(pack: EvidencePack) -> list[PackProblem]:
                                                 found=repr(article.pmid), severity="warning"))
             else:
                 pmids[article.pmid] = j
-    problems.extend(record_conflicts(pack))
+    problems.extend(record_conflicts(pack, lenient=lenient))
     for i, indication in enumerate(pack.predicted_indications):
         if indication.score is None:
             problems.append(PackProblem(f"predicted_indications[{i}].score", "a model score (none in the pack: "
@@ -662,22 +662,39 @@ def _has_single_line(annotation: Any) -> bool:
 # --- one record per fact ----------------------------------------------------------------------------
 
 
-def _first_difference(a: BaseModel, b: BaseModel) -> tuple[str, Any, Any] | None:
-    """(field, value in a, value in b) of the first field where two records differ, or None if identical."""
+_GAPS = (None, "", [], {}, "unknown")
+# The facts a report states about a record and the verifier checks (phase, status, enrolment, year,
+# study design); the other fields (titles, summaries, authors) are descriptive.
+_FACTS = {Trial: frozenset({"registry_id", "phase", "status", "study_type", "enrollment", "start_date",
+                            "completion_date", "duplicate_of"}),
+          Article: frozenset({"pmid", "year", "study_type"})}
+
+
+def _first_difference(a: BaseModel, b: BaseModel, *, lenient: bool = False) -> tuple[str, Any, Any] | None:
+    """(field, value in a, value in b) of the first field where two records differ, or None if identical.
+
+    ``lenient`` (the TxGNN importer): a field that one copy leaves empty (null, "", [], "unknown") is
+    no conflict, because their sources repeat records with fields missing.
+    """
     left, right = a.model_dump(mode="json"), b.model_dump(mode="json")
     for name in left:
         if left[name] != right.get(name):
+            if lenient and (left[name] in _GAPS or right.get(name) in _GAPS):
+                continue
             return name, left[name], right.get(name)
     return None
 
 
-def record_conflicts(pack: EvidencePack) -> list[PackProblem]:
+def record_conflicts(pack: EvidencePack, *, lenient: bool = False) -> list[PackProblem]:
     """Errors for every trial id or PMID held twice with different facts, naming both JSON paths.
 
     Ids are compared after normalisation (which folds Unicode digits and look-alike letters), so
     ``NCT01821560`` and ``ＮＣＴ０１８２１５６０`` are one trial. The first copy in pack order is the
-    reference; each later copy that differs gets one error at the differing field. Identical copies
-    are fine: the same trial may support two indications.
+    reference; each later copy that differs gets one problem at the first differing field. Identical
+    copies are fine: the same trial may support two indications. In drafter's own format any
+    difference is an error. ``lenient`` (the TxGNN importer, whose titles and summaries are written
+    per indication by their LLM): gaps are no conflict, and a difference outside the facts a report
+    states (phase, status, enrolment, dates, year, study type) is a warning, each copy kept as written.
     """
     problems: list[PackProblem] = []
     first: dict[str, tuple[str, Trial | Article]] = {}
@@ -692,10 +709,15 @@ def record_conflicts(pack: EvidencePack) -> list[PackProblem]:
                 first[key] = (where, record)
                 continue
             other_where, other = first[key]
-            diff = _first_difference(other, record)
+            diff = _first_difference(other, record, lenient=lenient)
             if diff is None:
                 continue
             name, theirs, ours = diff
+            if lenient and name not in _FACTS[type(record)]:
+                problems.append(PackProblem(
+                    f"{where}.{name}", f"the same {name} as the other copy of {key.removeprefix('PMID:')} at "
+                    f"{other_where} (each copy kept as written)", found=_describe(ours), severity="warning"))
+                continue
             problems.append(PackProblem(
                 f"{where}.{name}",
                 f"one record per {label}: {key.removeprefix('PMID:')} is also at {other_where}, whose {name} is "

@@ -277,7 +277,7 @@ _CLI_CASES = [
     "type_score_string",
     "missing_meta",
     "id_nct_too_short",
-    "dup_trial_conflict_cyrillic",
+    "dup_trial_id",
     "range_enrollment_zero_completed",
     "multiple_problems",
 ]

@@ -511,9 +511,13 @@ class _Checker:
     def check_number(self, kind: str, value: object, decimals: int, text: str, ranks: Sequence[int],
                      where: _Where) -> None:
         if kind == "score":
-            actual = {r: round(self.index.indications[r].score, decimals) for r in ranks}
+            scored = [r for r in ranks if self.index.indications[r].score is not None]
+            if ranks and not scored:  # a score stated for an indication the pack holds no score for
+                self.add("SCORE_MISMATCH", where, f"'{text}': the pack holds no model score for this indication", text)
+                return
+            actual = {r: round(self.index.indications[r].score, decimals) for r in scored}  # type: ignore[arg-type]
             if round(float(value), decimals) not in actual.values():  # type: ignore[arg-type]
-                shown = " / ".join(f"{self.index.indications[r].score:.2%}" for r in ranks)
+                shown = " / ".join(f"{self.index.indications[r].score:.2%}" for r in scored)
                 self.add("SCORE_MISMATCH", where, f"'{text}': the pack's score is {shown}", text)
         elif kind == "rank":
             if value not in ranks:

@@ -310,6 +310,14 @@ CASES: tuple[Case, ...] = (
 
     # one record per fact: ids compared after normalisation (Unicode digits, look-alike letters), so
     # differently spelt copies are one record; conflicting copies are errors naming both paths
+    Case("dup_trial_id", "the first trial again, spelt 'nct01821560', with another enrolment",
+         patch=(("add", f"{I0}/trials/-", {**_FIRST_TRIAL, "registry_id": "nct01821560", "enrollment": 45}),),
+         expect=_one(f"{PI0}.trials[2].enrollment", "found 45; expected one record per trial id: NCT01821560 is "
+                     f"also at {PI0}.trials[0], whose enrollment is 44")),
+    Case("dup_pmid", "the first article again, spelt 'PMID: 21300040', with another year",
+         patch=(("add", f"{I0}/articles/-", {**_FIRST_ARTICLE, "pmid": "PMID: 21300040", "year": 2012}),),
+         expect=_one(f"{PI0}.articles[1].year", "found 2012; expected one record per PMID: 21300040 is also at "
+                     f"{PI0}.articles[0], whose year is 2011")),
     Case("dup_trial_conflict_fullwidth", "the first trial again in full-width digits, with another phase",
          patch=(("add", f"{I0}/trials/-", {**_FIRST_TRIAL, "registry_id": "\uff2e\uff23\uff34\uff10\uff11\uff18\uff12"
                                            "\uff11\uff15\uff16\uff10", "phase": "Phase 3"}),),
@@ -353,11 +361,12 @@ CASES: tuple[Case, ...] = (
                  Expect(f"{PI0}.trials[0].registry_id", ("found 'NCT123'; expected NCT followed by 8 digits",)))),
 
     # warnings: the pack loads, the warning names the path
-    Case("dup_trial_id", "the first trial again, spelt 'nct01821560' (an identical copy)", severity="warning",
+    Case("warn_identical_trial_copy", "the first trial again, spelt 'nct01821560' (an identical copy)", severity="warning",
          patch=(("add", f"{I0}/trials/-", {**_FIRST_TRIAL, "registry_id": "nct01821560"}),),
          expect=_one(f"{PI0}.trials[2].registry_id", "warning: found 'NCT01821560'",
                      "each trial once per indication (identical to trials[0]; this copy ignored)")),
-    Case("dup_pmid", "the first article again, spelt 'PMID: 21300040' (an identical copy)", severity="warning",
+    Case("warn_identical_pmid_copy", "the first article again, spelt 'PMID: 21300040' (an identical copy)",
+         severity="warning",
          patch=(("add", f"{I0}/articles/-", {**_FIRST_ARTICLE, "pmid": "PMID: 21300040"}),),
          expect=_one(f"{PI0}.articles[1].pmid", "warning: found '21300040'",
                      "each article once per indication (identical to articles[0]; this copy ignored)")),

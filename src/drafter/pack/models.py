@@ -88,7 +88,7 @@ def _check_single_line(value: str) -> str:
 def _single_line(max_chars: int, *, required: bool) -> Any:
     return Annotated[
         str,
-        StringConstraints(strip_whitespace=True, min_length=1 if required else 0, max_length=max_chars),
+        StringConstraints(strip_whitespace=True, min_length=1 if required else None, max_length=max_chars),
         AfterValidator(_check_single_line),
         SingleLine(max_chars),
         Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"}),
@@ -649,7 +649,8 @@ class PredictedIndication(_PackModel):
     disease_name: NameStr
     disease_ids: dict[str, str] = Field(default_factory=dict, description="e.g. {'mondo': 'MONDO:0007743'}")
     score: Annotated[float, Field(ge=0.0, le=1.0, strict=True)] | None = Field(
-        default=None, description="Model score, 0..1; null (with a load warning) when the pack holds none")
+        default=None, description="Model score, 0..1; null (with a load warning) when the pack holds none",
+        json_schema_extra={"minimum": 0.0, "maximum": 1.0})
     trials: list[Trial] = Field(default_factory=list)
     articles: list[Article] = Field(default_factory=list)
 

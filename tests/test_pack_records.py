@@ -309,7 +309,7 @@ def test_size_limit_is_enforced_and_names_the_kind_of_file(tmp_path: Path) -> No
     assert read_input_text(path, limit_bytes=3000, what="a report file") == "x" * 3000
 
 
-def test_bounded_reader_stops_at_the_limit_when_the_size_lies() -> None:
+def test_random_device_is_refused_before_a_byte_is_read() -> None:
     """/dev/urandom claims size 0; refused as a device before a single byte is read."""
     with pytest.raises(PackError, match="character device"):
         _in_thread(lambda: read_input_text("/dev/urandom", limit_bytes=10, what="a pack file"))
@@ -412,3 +412,16 @@ def test_cli_assess_prints_a_scoreless_indication(tmp_path: Path) -> None:
                             timeout=60, env=_ENV)
     assert result.returncode == 0, result.stderr
     assert "not in pack" in result.stdout
+
+
+def test_regular_file_in_dev_shm_is_read(tmp_path: Path) -> None:
+    """Only kernel pseudo-file systems are refused by location; a tmpfs file under /dev/shm is a file."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK):
+        pytest.skip("needs a writable /dev/shm")
+    path = shm / f"drafter-test-{os.getpid()}.md"
+    try:
+        path.write_text("# Report\n", encoding="utf-8")
+        assert read_input_text(path, limit_bytes=100, what="a report file") == "# Report\n"
+    finally:
+        path.unlink(missing_ok=True)

@@ -425,3 +425,43 @@ def test_regular_file_in_dev_shm_is_read(tmp_path: Path) -> None:
         assert read_input_text(path, limit_bytes=100, what="a report file") == "# Report\n"
     finally:
         path.unlink(missing_ok=True)
+
+
+# --- integers too long for int() or str(), from memory (a file's are caught by the parser) ------------
+
+_HUGE = 10 ** 5000
+
+
+@pytest.mark.parametrize(("edit", "path"), [
+    (lambda o: o["predicted_indications"][0].update(rank=_HUGE), f"{PI0}.rank"),
+    (lambda o: o["predicted_indications"][0].update(score=_HUGE), f"{PI0}.score"),
+    (lambda o: o["predicted_indications"][0]["trials"][0].update(enrollment=_HUGE), f"{PI0}.trials[0].enrollment"),
+    (lambda o: o["predicted_indications"][0]["articles"][0].update(pmid=_HUGE), f"{PI0}.articles[0].pmid"),
+    (lambda o: o["jurisdiction"].update(total_licences=_HUGE), "jurisdiction.total_licences"),
+])
+def test_huge_integers_in_memory_are_one_line_errors(edit: Any, path: str) -> None:
+    obj = base()
+    edit(obj)
+    problem = one_error(obj)
+    assert problem.path == path and "an integer of more than 4,000 digits" in str(problem)
+
+
+@pytest.mark.parametrize(("edit", "path"), [
+    (lambda o: o["predicted_indications"][0]["txgnn"].update(score=_HUGE), f"{PI0}.txgnn.score"),
+    (lambda o: o["predicted_indications"][0]["evidence"]["literature"][0].update(pmid=_HUGE),
+     f"{PI0}.evidence.literature[0].pmid"),
+    (lambda o: o["taiwan_regulatory"].update(total_licenses=_HUGE), "taiwan_regulatory.total_licenses"),
+])
+def test_txgnn_huge_integers_in_memory_are_one_line_errors(edit: Any, path: str) -> None:
+    obj = txgnn()
+    edit(obj)
+    problem = one_error(obj)
+    assert problem.path == path and "an integer of more than 4,000 digits" in str(problem)
+
+
+def test_txgnn_file_with_a_huge_integer_is_located_by_the_parser(tmp_path: Path) -> None:
+    path = tmp_path / "pack.json"
+    text = json.dumps(TXGNN, ensure_ascii=False).replace('"rank": 2', '"rank": 2' + "0" * 4400, 1)
+    path.write_text(text, encoding="utf-8")
+    problem = one_error(path)
+    assert "an integer of 4,401 digits" in str(problem) and problem.path.startswith(PI1)

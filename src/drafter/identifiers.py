@@ -112,6 +112,8 @@ def normalise_pmid(value: object) -> str:
     if isinstance(value, bool):
         raise IdentifierError(f"expected a PMID (1-9 digits), found a boolean {_shown(value)}")
     if isinstance(value, int):
+        if value.bit_length() > 64:  # str() of an int over 4,300 digits raises; no PMID is near this
+            raise IdentifierError(f"expected a PMID (1-9 digits), found {_shown(value)}")
         text = str(value)
     elif isinstance(value, float):
         if not math.isfinite(value) or value != int(value):

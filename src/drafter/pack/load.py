@@ -7,14 +7,19 @@ out for bad input: undecodable bytes, broken JSON, absurd nesting and oversized 
 
 What is an error and what is a warning:
 
-* errors (the pack is refused): unreadable file, not UTF-8, not JSON, NaN/Infinity, a repeated key
-  in one object, nesting deeper than :data:`MAX_DEPTH`, a file over ``max_bytes``, a top level that
-  is not an object, a missing required field, a wrong type, a value out of range, a malformed
-  identifier, duplicate trial ids / PMIDs / ranks / safety keys, enrolment 0 for a trial that was not
-  withdrawn;
-* warnings (the pack is used): an unknown field (a newer tool may have written it), scores that do
-  not decrease with rank, a ``duplicate_of`` that names a trial not in the indication, and the
-  repairs the TxGNN importer made.
+* errors (the pack is refused): unreadable file, not a regular file (directory, FIFO, device,
+  /proc or /sys pseudo-file), not UTF-8 (UTF-16/32 named as such), not JSON, NaN/Infinity, an
+  integer of more than 4,300 digits, a repeated key in one object, nesting deeper than
+  :data:`MAX_DEPTH`, a file over ``max_bytes`` (enforced while reading), a top level that is not an
+  object, a missing required field, a wrong type, a value out of range or over its length limit, a
+  malformed identifier, an impossible date, two copies of one trial id / PMID with different facts
+  (both paths named), duplicate ranks / safety keys, enrolment 0 for a trial that was not withdrawn;
+* warnings (the pack is used): an unknown field (a newer tool may have written it), a control
+  character folded out of a single-line field, an identical copy of a record in one indication
+  (dropped), an indication without a model score, scores that do not decrease with rank, a
+  ``duplicate_of`` that names a trial not in the indication, and the repairs the TxGNN importer made.
+
+:func:`read_input_text` is the bounded reader every command uses for a user's file.
 """
 
 from __future__ import annotations

@@ -65,6 +65,7 @@ MAX_LONG_LINE_CHARS = 20_000
 MAX_PACK_ID_CHARS = 100
 MAX_RANK = 1_000_000
 MAX_ENROLLMENT = 100_000_000
+MAX_COUNT = 1_000_000_000  # licences, query results: any bound keeps a 5,000-digit number out of a report
 
 # C0/C1 controls (tab, CR, LF, NEL, ...) and the Unicode line and paragraph separators.
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -382,7 +383,7 @@ class QueryLogEntry(_PackModel):
     query_date: dt.date | None = None
     query: str | None = Field(default=None, description="The query as sent, in the source's own syntax")
     result_status: str | None = Field(default=None, description="e.g. 'success', 'not_found', 'error'")
-    result_count: Annotated[int, Field(ge=0, strict=True)] | None = None
+    result_count: Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)] | None = None
     notes: str | None = None
 
 
@@ -480,7 +481,7 @@ class Jurisdiction(_PackModel):
     )
     regulator: LineStr | None = Field(default=None, description="Defaults from the country (GB: MHRA, US: FDA, ...)")
     market_status: MarketStatus = MarketStatus.UNKNOWN
-    total_licences: Annotated[int, Field(ge=0, strict=True)] | None = None
+    total_licences: Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)] | None = None
     licences: list[Licence] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -13,9 +13,11 @@ How it does it:
 * one small pure function per section (meta, drug, jurisdiction, safety, predicted indications)
   and per value kind (score, phase, enrolment, date, year, ...). Each returns drafter-format data
   plus the problems it found; nothing here reads files or keeps state;
-* a *repair* (a value converted, a duplicate or an unusable record dropped, an unknown word read as
-  "unknown") is a warning; what cannot be imported without guessing (a malformed trial id or PMID,
-  a score that is not a number, a required field missing, a list where an object belongs) is an
+* a *repair* (a value converted, a duplicate or an unusable record dropped, an ICTRP record of a
+  registry drafter does not know dropped, an unknown word read as "unknown", a missing score read as
+  null) is a warning; what cannot be imported without guessing (a malformed NCT id or PMID, a score
+  that is not a number or is above 1 without '%', a rank or count in non-ASCII digits, two copies of
+  one id stating different facts, a required field missing, a list where an object belongs) is an
   error. Both name the JSON path **in the TxGNN file the user gave**, e.g.
   ``predicted_indications[1].evidence.clinical_trials[3].nct_id``;
 * the assembled data is then validated by drafter's own models (``validate_pack_object``) and
@@ -782,6 +784,8 @@ def _score(value: Any, path: str) -> tuple[float | None, list[PackProblem]]:
     if isinstance(value, bool):
         return None, [_error(path, expected, value)]
     if isinstance(value, int | float):
+        if isinstance(value, int) and value.bit_length() > 64:  # float() of a huge int overflows
+            return None, [_error(path, expected, value)]
         number = float(value)
     elif isinstance(value, str):
         text = value.strip()

@@ -465,3 +465,11 @@ def test_txgnn_file_with_a_huge_integer_is_located_by_the_parser(tmp_path: Path)
     path.write_text(text, encoding="utf-8")
     problem = one_error(path)
     assert "an integer of 4,401 digits" in str(problem) and problem.path.startswith(PI1)
+
+
+def test_drugbank_id_in_other_digits_is_stored_in_ascii() -> None:
+    obj = base()
+    obj["drug"]["drugbank_id"] = "DB\u0660\u0660\u0661\u0668\u0661"
+    assert load_pack(obj).drug.drugbank_id == "DB00181"
+    obj["drug"]["drugbank_id"] = "DB0018\u4e00"
+    assert one_error(obj).path == "drug.drugbank_id"

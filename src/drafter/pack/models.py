@@ -33,6 +33,7 @@ from pydantic import (
 
 from drafter.identifiers import (
     IdentifierError,
+    fold_identifier_text,
     is_nct,
     normalise_pmid,
     normalise_trial_id,
@@ -86,21 +87,23 @@ def _check_single_line(value: str) -> str:
     return value
 
 
-def _single_line(max_chars: int, *, required: bool) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1 if required else None, max_length=max_chars),
-        AfterValidator(_check_single_line),
-        SingleLine(max_chars),
-        Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"}),
-    ]
+_ONE_LINE_SCHEMA = Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"})
 
-
-NameStr = _single_line(MAX_NAME_CHARS, required=True)
+NameStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS),
+    AfterValidator(_check_single_line), SingleLine(MAX_NAME_CHARS), _ONE_LINE_SCHEMA,
+]
 """A required name (drug, disease, interacting drug): one line, 1 to MAX_NAME_CHARS characters."""
-LineStr = _single_line(MAX_NAME_CHARS, required=False)
+LineStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_CHARS),
+    AfterValidator(_check_single_line), SingleLine(MAX_NAME_CHARS), _ONE_LINE_SCHEMA,
+]
 """An optional title, journal, author or licence field: one line, at most MAX_NAME_CHARS characters."""
-LongLineStr = _single_line(MAX_LONG_LINE_CHARS, required=False)
+LongLineStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_LONG_LINE_CHARS),
+    AfterValidator(_check_single_line), SingleLine(MAX_LONG_LINE_CHARS), _ONE_LINE_SCHEMA,
+]
+"""One line of licence text (an approved-indication paragraph), at most MAX_LONG_LINE_CHARS characters."""
 
 
 def _check_pmid(value: object) -> str:
@@ -441,9 +444,11 @@ def _check_country(value: str) -> str:
 
 
 def _check_drugbank_id(value: str) -> str:
-    if not re.fullmatch(r"DB\d{5}", value):
-        raise ValueError(f"expected a DrugBank id such as DB00181, found {value!r}")
-    return value
+    """DB + 5 ASCII digits; other spellings of the digits (full-width, Arabic-Indic) are folded first."""
+    folded = fold_identifier_text(value).strip()
+    if not re.fullmatch(r"DB[0-9]{5}", folded):
+        raise ValueError(f"expected a DrugBank id such as DB00181, found {value[:40]!r}")
+    return folded
 
 
 

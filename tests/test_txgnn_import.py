@@ -334,7 +334,7 @@ def test_text_score_is_an_error() -> None:
     with pytest.raises(PackError) as info:
         drafter.load_pack(path)
     assert str(info.value) == (f"{path}: predicted_indications[0].txgnn.score: found 'high'; "
-                               "expected a TxGNN score, a number between 0 and 1 (or a percentage up to 100)")
+                               "expected a TxGNN score, a number between 0 and 1 (or a percentage written with '%', up to 100%)")
 
 
 def test_missing_predicted_indications_is_an_error() -> None:
@@ -519,9 +519,15 @@ def test_market_status_words(value: str, expected: MarketStatus, warns: bool) ->
 @pytest.mark.parametrize(
     ("value", "expected", "severity"),
     [
-        (0.9932, 0.9932, None), ("0.9932", 0.9932, "warning"), (99.32, 0.9932, "warning"),
-        ("99.32%", 0.9932, "warning"), (1, 1.0, None), (0, 0.0, None), ("high", None, "error"),
-        (-0.1, None, "error"), (150, None, "error"), (True, None, "error"), (None, None, "error"),
+        (0.9932, 0.9932, None), ("0.9932", 0.9932, "warning"), ("99.32%", 0.9932, "warning"),
+        (1, 1.0, None), (0, 0.0, None), ("high", None, "error"),
+        (-0.1, None, "error"), (150, None, "error"), (True, None, "error"),
+        # a percentage is a percentage: "0.5%" is 0.005, not 0.5; a number above 1 without '%' is refused
+        ("0.5%", 0.005, "warning"), ("1%", 0.01, "warning"), (" 100 % ", 1.0, "warning"),
+        (99.32, None, "error"), (1.7, None, "error"), ("1.7", None, "error"), ("101%", None, "error"),
+        ("\u0660.\u0665", None, "error"), ("0.\uff19", None, "error"), ("1e999", None, "error"),
+        # no score: loads with a warning, score None (issue 9 item 6)
+        (None, None, "warning"), ("[Data Gap]", None, "warning"), ("", None, "warning"),
     ],
 )
 def test_score(value: Any, expected: float | None, severity: str | None) -> None:

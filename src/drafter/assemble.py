@@ -137,7 +137,7 @@ def _indication(pack: EvidencePack, outcome: IndicationOutcome | None, assessmen
     return {
         "rank": rank,
         "disease": indication.disease_name,
-        "score": f"{indication.score:.2%}",
+        "score": "not in the pack" if indication.score is None else f"{indication.score:.2%}",
         "assessment": assessment,
         "trials": [{"id": t.registry_id, "url": key_url(t.registry_id), "phase": t.phase.label,
                     "status": t.status.label, "enrollment": "unknown" if t.enrollment is None else str(t.enrollment),

@@ -84,8 +84,9 @@ def format_assessment(loaded: LoadedPack, assessment: PackAssessment) -> str:
     lines = [f"{loaded.file or pack.meta.pack_id}: {pack.drug.inn} ({pack.jurisdiction.country}, {regulator}); "
              f"rules {assessment.rule_table}"]
     header = ("rank", "indication", "score", "level", "trials", "articles", "stage", "ceiling")
-    rows = [(str(a.rank), a.disease_name, f"{a.score:.2%}", a.level, str(a.trial_count), str(a.article_count),
-             a.stage, a.decision_ceiling.value) for a in assessment.indications]
+    rows = [(str(a.rank), a.disease_name, "not in pack" if a.score is None else f"{a.score:.2%}", a.level,
+             str(a.trial_count), str(a.article_count), a.stage, a.decision_ceiling.value)
+            for a in assessment.indications]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
     for row, item in zip(rows, assessment.indications, strict=True):

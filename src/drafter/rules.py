@@ -169,7 +169,7 @@ class IndicationAssessment:
 
     rank: int
     disease_name: str
-    score: float
+    score: float | None  # None: the pack holds no model score for this indication
     level: str
     level_label: str
     level_reason: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
@@ -32,6 +33,7 @@ from pydantic import (
 
 from drafter.identifiers import (
     IdentifierError,
+    fold_identifier_text,
     is_nct,
     normalise_pmid,
     normalise_trial_id,
@@ -49,6 +51,59 @@ class _PackModel(BaseModel):
 
 
 NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+# --- single-line fields -----------------------------------------------------------------------------
+#
+# Names, titles, journals and licence fields are printed into table cells, headings and prompts, so a
+# line break in one of them forges report structure. The models refuse control characters in those
+# fields outright; the loader folds them to a space first, with a warning naming the JSON path
+# (load.fold_single_line_fields), so a batch goes on and no newline ever reaches a name.
+
+MAX_NAME_CHARS = 1000
+"""Longest name or title a pack may hold (real drug, disease and article titles are far shorter)."""
+MAX_LONG_LINE_CHARS = 20_000
+"""Longest single-line licence text (an approved-indication paragraph)."""
+MAX_PACK_ID_CHARS = 100
+MAX_RANK = 1_000_000
+MAX_ENROLLMENT = 100_000_000
+MAX_COUNT = 1_000_000_000  # licences, query results: any bound keeps a 5,000-digit number out of a report
+
+# C0/C1 controls (tab, CR, LF, NEL, ...) and the Unicode line and paragraph separators.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class SingleLine:
+    """Marks a str annotation as one line of text; the loader finds these fields by this marker."""
+
+    max_chars: int
+
+
+def _check_single_line(value: str) -> str:
+    match = CONTROL_CHARS.search(value)
+    if match:
+        raise ValueError(f"one line of text without control characters, found {match.group(0)[:1]!r} "
+                         f"at character {match.start()}")
+    return value
+
+
+_ONE_LINE_SCHEMA = Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"})
+
+NameStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS),
+    AfterValidator(_check_single_line), SingleLine(MAX_NAME_CHARS), _ONE_LINE_SCHEMA,
+]
+"""A required name (drug, disease, interacting drug): one line, 1 to MAX_NAME_CHARS characters."""
+LineStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_CHARS),
+    AfterValidator(_check_single_line), SingleLine(MAX_NAME_CHARS), _ONE_LINE_SCHEMA,
+]
+"""An optional title, journal, author or licence field: one line, at most MAX_NAME_CHARS characters."""
+LongLineStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_LONG_LINE_CHARS),
+    AfterValidator(_check_single_line), SingleLine(MAX_LONG_LINE_CHARS), _ONE_LINE_SCHEMA,
+]
+"""One line of licence text (an approved-indication paragraph), at most MAX_LONG_LINE_CHARS characters."""
 
 
 def _check_pmid(value: object) -> str:
@@ -77,12 +132,17 @@ TrialId = Annotated[
     Field(description="ClinicalTrials.gov id (NCT + 8 digits) or a WHO ICTRP registry id, canonical spelling"),
 ]
 
-_PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+_PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$", re.ASCII)
 
 
 def _check_partial_date(value: str) -> str:
     if not _PARTIAL_DATE.match(value):
-        raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, found {value!r}")
+        raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, found {value[:40]!r}")
+    if len(value) == 10:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a real calendar date as YYYY-MM-DD, found {value!r}") from None
     return value
 
 
@@ -322,11 +382,11 @@ class Population(StrEnum):
 class QueryLogEntry(_PackModel):
     """One query the pack's builder ran, so a reader can tell "not found" from "not searched"."""
 
-    source: NonEmptyStr = Field(description="Database or service queried, e.g. 'ClinicalTrials.gov'")
+    source: NameStr = Field(description="Database or service queried, e.g. 'ClinicalTrials.gov'")
     query_date: dt.date | None = None
     query: str | None = Field(default=None, description="The query as sent, in the source's own syntax")
     result_status: str | None = Field(default=None, description="e.g. 'success', 'not_found', 'error'")
-    result_count: Annotated[int, Field(ge=0, strict=True)] | None = None
+    result_count: Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)] | None = None
     notes: str | None = None
 
 
@@ -340,9 +400,22 @@ class DataGap(_PackModel):
     impact: str | None = None
 
 
+# Device names Windows will not create as files, whatever the extension (drafter writes <pack_id>.md).
+_RESERVED_FILE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                                  *(f"lpt{i}" for i in range(10))})
+
+
+def _check_pack_id(value: str) -> str:
+    if value.split(".", 1)[0].casefold() in _RESERVED_FILE_NAMES:
+        raise ValueError(f"expected a pack id usable as a file name (not a reserved device name), found {value!r}")
+    return value
+
+
 class Meta(_PackModel):
-    pack_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] = Field(
-        description="Stable id of the pack (letters, digits, '.', '_', '-')"
+    pack_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=MAX_PACK_ID_CHARS),
+                       AfterValidator(_check_pack_id)] = Field(
+        description=f"Stable id of the pack, used as its output file name: letters, digits, '.', '_', '-', "
+                    f"at most {MAX_PACK_ID_CHARS} characters"
     )
     schema_version: Annotated[str, StringConstraints(pattern=r"^1\.\d+$")] = Field(
         default=SCHEMA_VERSION, description="Version of the drafter pack schema; 1.x packs are read by this drafter"
@@ -371,30 +444,32 @@ def _check_country(value: str) -> str:
 
 
 def _check_drugbank_id(value: str) -> str:
-    if not re.fullmatch(r"DB\d{5}", value):
-        raise ValueError(f"expected a DrugBank id such as DB00181, found {value!r}")
-    return value
+    """DB + 5 ASCII digits; other spellings of the digits (full-width, Arabic-Indic) are folded first."""
+    folded = fold_identifier_text(value).strip()
+    if not re.fullmatch(r"DB[0-9]{5}", folded):
+        raise ValueError(f"expected a DrugBank id such as DB00181, found {value[:40]!r}")
+    return folded
 
 
 
 
 class Drug(_PackModel):
-    inn: NonEmptyStr = Field(description="International non-proprietary name, e.g. 'baclofen'")
+    inn: NameStr = Field(description="International non-proprietary name, e.g. 'baclofen'")
     drugbank_id: Annotated[str, AfterValidator(_check_drugbank_id),
                            Field(json_schema_extra={"pattern": r"^DB\d{5}$"})] | None = None
-    synonyms: list[NonEmptyStr] = Field(default_factory=list)
-    brand_names: list[NonEmptyStr] = Field(default_factory=list)
-    original_indications: list[NonEmptyStr] = Field(default_factory=list)
+    synonyms: list[NameStr] = Field(default_factory=list)
+    brand_names: list[NameStr] = Field(default_factory=list)
+    original_indications: list[NameStr] = Field(default_factory=list)
     mechanism_of_action: NonEmptyStr | None = Field(default=None, description="Absent is null, never '[Data Gap]'")
     mechanism_source: str | None = None
 
 
 class Licence(_PackModel):
-    number: str | None = None
-    product: str | None = None
-    dosage_form: str | None = None
-    holder: str | None = None
-    indication_text: str | None = None
+    number: LineStr | None = None
+    product: LineStr | None = None
+    dosage_form: LineStr | None = None
+    holder: LineStr | None = None
+    indication_text: LongLineStr | None = None
 
 
 DEFAULT_REGULATORS = {
@@ -409,9 +484,9 @@ class Jurisdiction(_PackModel):
         description="ISO 3166-1 alpha-2 code (GB for the United Kingdom); 'EU' for the European Union",
         json_schema_extra={"pattern": "^[A-Z]{2}$"},
     )
-    regulator: str | None = Field(default=None, description="Defaults from the country (GB: MHRA, US: FDA, ...)")
+    regulator: LineStr | None = Field(default=None, description="Defaults from the country (GB: MHRA, US: FDA, ...)")
     market_status: MarketStatus = MarketStatus.UNKNOWN
-    total_licences: Annotated[int, Field(ge=0, strict=True)] | None = None
+    total_licences: Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)] | None = None
     licences: list[Licence] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -431,7 +506,7 @@ class SafetyItem(_PackModel):
 
     key: _SAFETY_KEY | None = Field(default=None, description="Stable key; assigned (W1, C1, I1, A1, P1, ...) if absent")
     text: NonEmptyStr
-    source: str | None = Field(default=None, description="Where the statement comes from, e.g. 'BNF', 'SmPC section 4.4'")
+    source: LineStr | None = Field(default=None, description="Where the statement comes from, e.g. 'BNF', 'SmPC section 4.4'")
 
     @property
     def citation_key(self) -> str:
@@ -447,7 +522,7 @@ class Contraindication(SafetyItem):
 
 
 class Interaction(SafetyItem):
-    interacting: NonEmptyStr = Field(description="Interacting drug or drug class, e.g. 'CNS depressants'")
+    interacting: NameStr = Field(description="Interacting drug or drug class, e.g. 'CNS depressants'")
     severity: InteractionSeverity = InteractionSeverity.UNKNOWN
 
 
@@ -520,18 +595,18 @@ class StudyKind(StrEnum):
 
 class Trial(_PackModel):
     registry_id: TrialId
-    title: str | None = None
+    title: LineStr | None = None
     phase: Annotated[Phase, BeforeValidator(parse_phase)] = Phase.UNKNOWN
     status: Annotated[TrialStatus, BeforeValidator(parse_status)] = TrialStatus.UNKNOWN
     study_type: StudyKind = StudyKind.UNKNOWN
-    enrollment: Annotated[int, Field(ge=0, strict=True)] | None = Field(
+    enrollment: Annotated[int, Field(ge=0, le=MAX_ENROLLMENT, strict=True)] | None = Field(
         default=None, description="Participants; null when unknown (0 only for a withdrawn trial)"
     )
     start_date: PartialDate | None = None
     completion_date: PartialDate | None = None
     summary: str | None = Field(default=None, description="Brief summary in the builder's own words")
     design: TrialDesign | None = None
-    source_registry: str | None = Field(default=None, description="Registry the record came from, if not derivable")
+    source_registry: LineStr | None = Field(default=None, description="Registry the record came from, if not derivable")
     duplicate_of: TrialId | None = Field(
         default=None, description="Registry id of another record of the same trial (ICTRP copies of NCT records)"
     )
@@ -556,9 +631,9 @@ class Trial(_PackModel):
 
 class Article(_PackModel):
     pmid: Pmid
-    title: str | None = None
-    authors: list[str] = Field(default_factory=list)
-    journal: str | None = None
+    title: LineStr | None = None
+    authors: list[LineStr] = Field(default_factory=list)
+    journal: LineStr | None = None
     year: Annotated[int, Field(ge=1800, le=2100, strict=True)] | None = None
     publication_types: list[str] = Field(default_factory=list, description="PubMed publication types or the builder's label")
     study_type: StudyType | None = Field(default=None, description="Derived from publication_types when absent")
@@ -576,10 +651,12 @@ class Article(_PackModel):
 
 
 class PredictedIndication(_PackModel):
-    rank: Annotated[int, Field(ge=1, strict=True)]
-    disease_name: NonEmptyStr
+    rank: Annotated[int, Field(ge=1, le=MAX_RANK, strict=True)]
+    disease_name: NameStr
     disease_ids: dict[str, str] = Field(default_factory=dict, description="e.g. {'mondo': 'MONDO:0007743'}")
-    score: Annotated[float, Field(ge=0.0, le=1.0, strict=True)] = Field(description="Model score, 0..1")
+    score: Annotated[float, Field(ge=0.0, le=1.0, strict=True)] | None = Field(
+        default=None, description="Model score, 0..1; null (with a load warning) when the pack holds none",
+        json_schema_extra={"minimum": 0.0, "maximum": 1.0})
     trials: list[Trial] = Field(default_factory=list)
     articles: list[Article] = Field(default_factory=list)
 

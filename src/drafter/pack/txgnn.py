@@ -13,9 +13,11 @@ How it does it:
 * one small pure function per section (meta, drug, jurisdiction, safety, predicted indications)
   and per value kind (score, phase, enrolment, date, year, ...). Each returns drafter-format data
   plus the problems it found; nothing here reads files or keeps state;
-* a *repair* (a value converted, a duplicate or an unusable record dropped, an unknown word read as
-  "unknown") is a warning; what cannot be imported without guessing (a malformed trial id or PMID,
-  a score that is not a number, a required field missing, a list where an object belongs) is an
+* a *repair* (a value converted, a duplicate or an unusable record dropped, an ICTRP record of a
+  registry drafter does not know dropped, an unknown word read as "unknown", a missing score read as
+  null) is a warning; what cannot be imported without guessing (a malformed NCT id or PMID, a score
+  that is not a number or is above 1 without '%', a rank or count in non-ASCII digits, two copies of
+  one id stating different facts, a required field missing, a list where an object belongs) is an
   error. Both name the JSON path **in the TxGNN file the user gave**, e.g.
   ``predicted_indications[1].evidence.clinical_trials[3].nct_id``;
 * the assembled data is then validated by drafter's own models (``validate_pack_object``) and
@@ -40,8 +42,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drafter.errors import PackError, PackProblem
-from drafter.identifiers import IdentifierError, is_nct, normalise_nct, normalise_pmid, normalise_trial_id
-from drafter.pack.load import consistency_problems, validate_pack_object
+from drafter.identifiers import (
+    IdentifierError,
+    fold_identifier_text,
+    is_nct,
+    normalise_nct,
+    normalise_pmid,
+    normalise_trial_id,
+)
+from drafter.pack.load import _describe as _load_describe
+from drafter.pack.load import consistency_problems, fold_single_line_fields, validate_pack_object
 from drafter.pack.models import (
     DEFAULT_REGULATORS,
     SCHEMA_VERSION,
@@ -105,6 +115,9 @@ def import_txgnn(
         "safety": whole.take(_safety_section(obj.get("safety"))),
         "predicted_indications": whole.take(_indications_section(obj)),
     }
+    data, folded = fold_single_line_fields(EvidencePack, data)
+    whole.problems.extend(PackProblem(_txgnn_path(p.path, whole.origins), p.expected, p.found, p.severity)
+                          for p in folded)
     errors = [p for p in whole.problems if p.severity == "error"]
     warnings = [p.located(file) for p in whole.problems if p.severity == "warning"]
     pack: EvidencePack | None = None
@@ -113,8 +126,12 @@ def import_txgnn(
     except PackError as exc:
         errors.extend(_relocated(exc.errors, whole.origins, errors))
     if pack is not None and not errors:
-        later = [p for p in consistency_problems(pack) if p.severity == "error"]
-        errors.extend(_relocated(later, whole.origins, errors))
+        later = consistency_problems(pack, lenient=True)
+        errors.extend(_relocated([p for p in later if p.severity == "error"], whole.origins, errors))
+        # record_conflicts' warnings (differing titles of one trial); the loader's own are not repeated
+        warnings.extend(p.located(file) for p in _relocated(
+            [p for p in later if p.severity == "warning" and "each copy kept as written" in p.expected],
+            whole.origins, []))
     if errors or pack is None:
         raise PackError(errors + warnings, file=file)
     return pack, warnings
@@ -166,8 +183,28 @@ def _describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "null"
-    text = repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return _load_describe(value)  # repr() of an int over 4,300 digits raises
+    text = repr(value[:200] if isinstance(value, str) else value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+_ASCII_WHOLE = re.compile(r"[0-9]{1,18}", re.ASCII)
+_ASCII_NUMBER = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
+
+
+def _whole_number_text(text: str, path: str, expected: str) -> tuple[int | None, PackProblem | None]:
+    """An integer from text written with the ASCII digits 0-9 (at most 18 of them), or an error.
+
+    ``"²".isdigit()`` is true in Python and ``int("٤٤")`` is 44, so digits of other scripts would
+    otherwise pass (or raise); a rank or an enrolment in them is refused, as is a 5,000-digit one.
+    """
+    text = text.strip()
+    if _ASCII_WHOLE.fullmatch(text):
+        return int(text), None
+    if any(ch.isdigit() for ch in text) and not text.isascii():
+        return None, _error(path, f"{expected} written with the digits 0-9", text)
+    return None, _error(path, expected, text)
 
 
 def _warn(path: str, expected: str, found: Any = None) -> PackProblem:
@@ -253,8 +290,13 @@ def _count(value: Any, path: str) -> tuple[int | None, list[PackProblem]]:
         return value, []
     if isinstance(value, float) and value.is_integer():
         return int(value), [_warn(path, "a whole number (converted)", value)]
+    if isinstance(value, str) and any(ch.isdigit() for ch in value) and not value.isascii():
+        return None, [_error(path, "a whole number written with the digits 0-9", value)]
     if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip()), [_warn(path, "a number (converted from text)", value)]
+        number, problem = _whole_number_text(value, path, "a whole number")
+        if problem is not None:
+            return None, [problem]
+        return number, [_warn(path, "a number (converted from text)", value)]
     return None, [_warn(path, "a whole number (ignored)", value)]
 
 
@@ -729,27 +771,36 @@ def _safety_section(safety: Any) -> _Section:
 
 
 def _score(value: Any, path: str) -> tuple[float | None, list[PackProblem]]:
-    """txgnn.score as 0..1; a numeric string is converted, a value in (1, 100] is read as a percentage."""
-    expected = "a TxGNN score, a number between 0 and 1 (or a percentage up to 100)"
+    """txgnn.score as 0..1. Text with '%' is a percentage ("0.5%" is 0.005); any other value above 1 is
+    refused rather than guessed to be one. No score at all is None with a warning: the report then
+    says the score is not in the pack.
+    """
+    expected = "a TxGNN score, a number between 0 and 1 (or a percentage written with '%', up to 100%)"
     if _is_gap(value):
-        return None, [_missing(path)]
+        return None, [_warn(path, "a model score (none in the pack: imported as null, and reports say the "
+                                  "score is not in the pack)", value)]
     problems: list[PackProblem] = []
+    percent = False
     if isinstance(value, bool):
         return None, [_error(path, expected, value)]
     if isinstance(value, int | float):
+        if isinstance(value, int) and value.bit_length() > 64:  # float() of a huge int overflows
+            return None, [_error(path, expected, value)]
         number = float(value)
     elif isinstance(value, str):
-        text = value.strip().removesuffix("%").strip()
-        try:
-            number = float(text)
-        except ValueError:
+        text = value.strip()
+        percent = text.endswith("%")
+        text = text.removesuffix("%").strip()
+        if not _ASCII_NUMBER.fullmatch(text):
             return None, [_error(path, expected, value)]
-        problems.append(_warn(path, "a number (converted from text)", value))
+        number = float(text)
+        if not percent:
+            problems.append(_warn(path, "a number (converted from text)", value))
     else:
         return None, [_error(path, expected, value)]
-    if not math.isfinite(number) or number < 0 or number > 100:
+    if not math.isfinite(number) or number < 0 or number > (100 if percent else 1):
         return None, [_error(path, expected, value)]
-    if number > 1:
+    if percent:
         fraction = round(number / 100, 10)
         problems.append(_warn(path, f"a score between 0 and 1 (read as a percentage: {fraction})", value))
         number = fraction
@@ -767,8 +818,11 @@ def _rank(value: Any, fallback: Any, path: str, fallback_path: str) -> tuple[int
         return value, []
     if isinstance(value, float) and value.is_integer():
         return int(value), [_warn(path, "a whole number (converted)", value)]
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip()), [_warn(path, "a number (converted from text)", value)]
+    if isinstance(value, str) and any(ch.isdigit() for ch in value):
+        number, problem = _whole_number_text(value, path, "a rank, a whole number >= 1")
+        if problem is not None:
+            return None, [problem]
+        return number, [_warn(path, "a number (converted from text)", value)]
     return None, [_error(path, "a rank, a whole number >= 1", value)]
 
 
@@ -873,29 +927,41 @@ def _registry_records(
         try:
             canonical = normalise(record.get(id_key))
         except IdentifierError as exc:
-            section.problems.append(_from_identifier_error(_at(src, id_key), exc))
+            if list_key == "ictrp_trials" and not _looks_like_nct(record.get(id_key)):
+                # ICTRP lists registries drafter may not know yet; one such record must not refuse the pack
+                section.problems.append(_warn(_at(src, id_key), "a trial id of a registry drafter recognises "
+                                              "(NCT, ISRCTN, EUCTR, jRCT, NL, ...; this record dropped)",
+                                              record.get(id_key)))
+            else:
+                section.problems.append(_from_identifier_error(_at(src, id_key), exc))
             continue
         yield src, record, canonical
+
+
+def _looks_like_nct(value: Any) -> bool:
+    return isinstance(value, str) and fold_identifier_text(value).strip().upper().startswith("NCT")
 
 
 def _trials(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
     """clinical_trials then ictrp_trials -> trials; duplicates dropped, ICTRP copies of NCT records marked."""
     section = _Section(value=[])
     seen: dict[str, str] = {}  # canonical id -> TxGNN path of the record kept
+    kept: dict[str, dict[str, Any]] = {}
     nct_by_title: dict[str, str] = {}
 
     def keep(trial: dict[str, Any], src: str, id_key: str) -> None:
         section.origins[_at(dst, len(section.value))] = _trial_origin(src, id_key)
         seen[trial["registry_id"]] = src
+        kept[trial["registry_id"]] = trial
         section.value.append(trial)
 
     for src, record, nct in _registry_records(section, evidence, base, "clinical_trials", "nct_id", _CT_KEYS,
                                               normalise_nct):
-        if nct in seen:
-            section.problems.append(_warn(_at(src, "nct_id"), f"each trial once per indication (already at "
-                                                              f"{seen[nct]}; this copy ignored)", nct))
-            continue
         fields, more = _trial_fields(record, src, ictrp=False)
+        if nct in seen:
+            section.problems.append(_repeated(src, "nct_id", nct, nct, seen[nct], kept[nct], fields, "trial id",
+                                              _TRIAL_SOURCE_KEYS))
+            continue
         section.problems.extend(more)
         title = _normalised_title(fields["title"])
         if title is not None:
@@ -904,12 +970,15 @@ def _trials(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
 
     for src, record, trial_id in _registry_records(section, evidence, base, "ictrp_trials", "trial_id", _ICTRP_KEYS,
                                                    normalise_trial_id):
+        fields, more = _trial_fields(record, src, ictrp=True)
         if trial_id in seen:
+            # ICTRP repeats registry records with less precise fields; the record already kept is the record
+            diff = _differing_field(kept[trial_id], fields)
+            note = f"; its {diff} differs" if diff else ""
             section.problems.append(_warn(_at(src, "trial_id"), f"a trial not already listed (the same id as "
-                                                                f"{seen[trial_id]}; this ICTRP copy dropped)",
+                                                                f"{seen[trial_id]}; this ICTRP copy dropped{note})",
                                           record.get("trial_id")))
             continue
-        fields, more = _trial_fields(record, src, ictrp=True)
         section.problems.extend(more)
         registry, more = _text(record.get("source_registry"), _at(src, "source_registry"))
         section.problems.extend(more)
@@ -922,6 +991,48 @@ def _trials(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
                                                              f"{nct_by_title[title]})", fields["title"]))
         keep(trial, src, "trial_id")
     return section
+
+
+# drafter field -> the TxGNN key it is read from, to point an error at the field a person must edit
+_TRIAL_SOURCE_KEYS = {"summary": "brief_summary", "study_type": "phase"}
+# the facts a report states and the verifier checks; two copies that state them differently conflict
+_TRIAL_FACTS = frozenset({"phase", "status", "study_type", "enrollment", "start_date", "completion_date"})
+_ARTICLE_FACTS = frozenset({"year", "publication_types"})
+_ARTICLE_SOURCE_KEYS = {"publication_types": "classification.study_type"}
+
+
+def _known(value: Any) -> bool:
+    return value not in (None, "", [], {}, "unknown")
+
+
+def _differing_field(kept: Mapping[str, Any], copy: Mapping[str, Any]) -> str | None:
+    """The first field that both records state (neither is a gap) with different values, or None.
+
+    Their packs repeat records with fields missing (an empty brief_summary, an unknown status); a
+    gap says less, it does not contradict, so only two stated values that differ are a conflict.
+    """
+    return next((k for k in copy if k in kept and _known(kept[k]) and _known(copy[k]) and kept[k] != copy[k]),
+                None)
+
+
+def _repeated(src: str, id_key: str, shown_id: Any, canonical: str, first_src: str, kept: Mapping[str, Any],
+              copy: Mapping[str, Any], label: str, source_keys: Mapping[str, str]) -> PackProblem:
+    """A second record of one id in one list: identical is a warning (copy ignored), different is an error.
+
+    The error names both TxGNN paths and the differing field, because the report could otherwise
+    state either copy's fact and the verifier would have no single record to check it against.
+    """
+    facts = _TRIAL_FACTS if label == "trial id" else _ARTICLE_FACTS
+    diff = _differing_field({k: v for k, v in kept.items() if k in facts}, copy)
+    if diff is None:
+        other = _differing_field(kept, copy)
+        note = f"its {source_keys.get(other, other)} differs; " if other else ""
+        return _warn(_at(src, id_key), f"each {'trial' if label == 'trial id' else 'article'} once per indication "
+                                       f"(the same record as {first_src}; {note}this copy ignored)", shown_id)
+    theirs = source_keys.get(diff, diff)
+    return _error(_at(src, theirs), f"one record per {label}: {canonical} is also "
+                                    f"at {first_src}, whose {theirs} is {_describe(kept[diff])} (make the copies "
+                                    f"identical, or keep one)", copy[diff])
 
 
 def _authors(value: Any, path: str) -> tuple[list[str], list[PackProblem]]:
@@ -975,6 +1086,7 @@ def _articles(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
     """literature -> articles; PMIDs normalised, duplicates dropped, years made ints."""
     section = _Section(value=[])
     seen: dict[str, str] = {}
+    kept: dict[str, dict[str, Any]] = {}
     records, more = _list(evidence.get("literature"), _at(base, "literature"))
     section.problems.extend(more)
     for j, entry in enumerate(records):
@@ -984,6 +1096,7 @@ def _articles(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
         if record is None:
             continue
         section.problems.extend(_unknown_keys(record, src, _ARTICLE_KEYS))
+        before = len(section.problems)
         if _is_gap(record.get("pmid")):
             section.problems.append(_missing(_at(src, "pmid")))
             continue
@@ -991,10 +1104,6 @@ def _articles(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
             pmid = normalise_pmid(record.get("pmid"))
         except IdentifierError as exc:
             section.problems.append(_from_identifier_error(_at(src, "pmid"), exc))
-            continue
-        if pmid in seen:
-            section.problems.append(_warn(_at(src, "pmid"), f"each article once per indication (already at "
-                                                            f"{seen[pmid]}; this copy ignored)", record.get("pmid")))
             continue
         article: dict[str, Any] = {"pmid": pmid}
         for key in ("title", "journal", "abstract"):
@@ -1007,6 +1116,12 @@ def _articles(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
         article["publication_types"], more = _publication_types(record.get("classification"),
                                                                 _at(src, "classification"))
         section.problems.extend(more)
+        if pmid in seen:
+            section.problems = section.problems[:before]
+            section.problems.append(_repeated(src, "pmid", record.get("pmid"), pmid, seen[pmid], kept[pmid], article,
+                                              "PMID", _ARTICLE_SOURCE_KEYS))
+            continue
+        kept[pmid] = article
         section.origins[_at(dst, len(section.value))] = (src, {
             "publication_types": _at(src, "classification.study_type"),
             "study_type": _at(src, "classification.study_type")})
@@ -1109,5 +1224,10 @@ def _relocated(problems: list[PackProblem], origins: _Origins, reported: list[Pa
         path = _txgnn_path(problem.path, origins)
         if any(_overlaps(path, r.path) for r in [*reported, *out]):
             continue
-        out.append(PackProblem(path, problem.expected, problem.found, problem.severity))
+        expected = _DRAFTER_RECORD_PATH.sub(lambda m: _txgnn_path(m.group(0), origins), problem.expected)
+        out.append(PackProblem(path, expected, problem.found, problem.severity))
     return out
+
+
+# a record's drafter path quoted inside a message (record_conflicts names the other copy's path)
+_DRAFTER_RECORD_PATH = re.compile(r"predicted_indications\[\d+\]\.(?:trials|articles)\[\d+\]")

@@ -64,9 +64,13 @@ def check_number(findings: Findings, kind: str, value: object, decimals: int, te
                  where: Where) -> None:
     index = findings.index
     if kind == "score":
-        actual = {r: round(index.indications[r].score, decimals) for r in ranks}
+        scored = [r for r in ranks if index.indications[r].score is not None]
+        if ranks and not scored:  # a score stated for an indication the pack holds no score for
+            findings.add("SCORE_MISMATCH", where, f"'{text}': the pack holds no model score for this indication", text)
+            return
+        actual = {r: round(index.indications[r].score, decimals) for r in scored}  # type: ignore[arg-type]
         if round(float(value), decimals) not in actual.values():  # type: ignore[arg-type]
-            shown = " / ".join(f"{index.indications[r].score:.2%}" for r in ranks)
+            shown = " / ".join(f"{index.indications[r].score:.2%}" for r in scored)
             findings.add("SCORE_MISMATCH", where, f"'{text}': the pack's score is {shown}", text)
     elif kind == "rank":
         if value not in ranks:

@@ -56,8 +56,9 @@ def check_statement(findings: Findings, statement: Statement, where: Where, deci
         key = normalise_key(raw)
         key = index.aliases.get(key, key) if key else key
         if key is None or not is_citable(index, key):
-            # The key is the model's text: it is reported by position, never echoed into a report.
-            findings.add("KEY_UNKNOWN", where, f"keys[{position}] is not a key of this pack")
+            # The message names the key by position; the span (the raw key, model text) only locates it and
+            # stays in the JSON record, never in a report.
+            findings.add("KEY_UNKNOWN", where, f"keys[{position}] is not a key of this pack", raw)
             continue
         keys.add(key)
         if key in index.ranks_of_key:

@@ -47,23 +47,16 @@ class _DraftModel(BaseModel):
 
 
 class Statement(_DraftModel):
-    text: str = Field(description="One or two plain sentences; no Markdown and no PMID or trial id (the report "
-                      "prints citations from keys)")
-    support: Support = Field(
-        description="'pack' when the statement rests on the cited pack items; 'background' for general "
-        "knowledge that is not in the pack (then it cites nothing and states no trial fact or safety claim)"
-    )
-    keys: list[str] = Field(
-        description="Keys of the pack items this statement rests on, exactly as shown in the pack "
-        "(PMID:21300040, NCT01821560, SAFETY:W1, MOA); empty for background"
-    )
+    # Descriptions are short: the schema goes out with every request (its characters are traffic,
+    # ``benchmarks/tokens.py``) and the system prompt states the rules in full.
+    text: str = Field(description="One or two plain sentences; no Markdown, no identifiers")
+    support: Support = Field(description="'background': general knowledge, no keys, no quotes")
+    keys: list[str] = Field(description="Keys of the pack items it rests on, as the pack writes them")
     # A default so that Python callers and lenient providers may leave it out (the verifier then
     # reports QUOTE_MISSING where a quote is due); the schema sent to the model still requires it.
     quotes: list[str] = Field(
         default_factory=list, max_length=MAX_QUOTES,
-        description=f"Up to {MAX_QUOTES} short passages (at most {MAX_QUOTE_CHARS} characters each) copied "
-        "exactly from the cited items' text, showing what the statement reports; empty when it reports "
-        "nothing from a text",
+        description=f"Passages of at most {MAX_QUOTE_CHARS} characters copied exactly from the cited items' text",
     )
 
 
@@ -72,11 +65,11 @@ class Paragraph(_DraftModel):
 
 
 class MechanisticRationale(_DraftModel):
-    paragraphs: list[Paragraph] = Field(description="Why the drug's mechanism could act on the predicted indication")
+    paragraphs: list[Paragraph]
 
 
 class Conclusion(_DraftModel):
-    decision: Decision = Field(description="Must not be stronger than the decision ceiling the rules computed")
+    decision: Decision = Field(description="Not stronger than the decision ceiling")
     rationale: list[Statement]
     next_steps: list[Statement]
 
@@ -133,8 +126,7 @@ def sections_model_for(keys: Sequence[str]) -> type[IndicationSections]:
     )
     paragraph = create_model("Paragraph", __base__=Paragraph, statements=(list[statement], ...))
     rationale = create_model("MechanisticRationale", __base__=MechanisticRationale,
-                             paragraphs=(list[paragraph], Field(description=MechanisticRationale.model_fields[
-                                 "paragraphs"].description)))
+                             paragraphs=(list[paragraph], ...))
     conclusion = create_model("Conclusion", __base__=Conclusion, rationale=(list[statement], ...),
                               next_steps=(list[statement], ...))
     return create_model(  # type: ignore[no-any-return]
@@ -156,7 +148,7 @@ def report_model_for(keys: Sequence[str], ranks: Sequence[int]) -> type[ReportDr
                         indications=(list[indication], ...))
 
 
-RANK_DESCRIPTION = "The rank of the predicted indication these sections are for"
+RANK_DESCRIPTION = "The indication's rank"
 
 
 @lru_cache(maxsize=1)
@@ -210,7 +202,11 @@ def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
     """
     schema = model.model_json_schema(mode="validation")
     defs = schema.get("$defs", {})
-    return _tidy(schema, defs)
+    tidy: dict[str, Any] = _tidy(schema, defs)
+    if "$defs" in tidy:  # definitions inlined everywhere they were used are dead weight on the wire
+        text = json.dumps({k: v for k, v in tidy.items() if k != "$defs"}) + json.dumps(tidy["$defs"])
+        tidy["$defs"] = {name: d for name, d in tidy["$defs"].items() if f'"#/$defs/{name}"' in text}
+    return tidy
 
 
 def _tidy(node: Any, defs: dict[str, Any]) -> Any:

@@ -51,7 +51,7 @@ class Statement(_DraftModel):
     # ``benchmarks/tokens.py``) and the system prompt states the rules in full.
     text: str = Field(description="One or two plain sentences; no Markdown, no identifiers")
     support: Support = Field(description="'background': general knowledge, no keys, no quotes")
-    keys: list[str] = Field(description="Keys of the pack items it rests on, as the pack writes them")
+    keys: list[str]
     # A default so that Python callers and lenient providers may leave it out (the verifier then
     # reports QUOTE_MISSING where a quote is due); the schema sent to the model still requires it.
     quotes: list[str] = Field(
@@ -122,7 +122,7 @@ def sections_model_for(keys: Sequence[str]) -> type[IndicationSections]:
     key_type: Any = Literal[tuple(ordered)]  # type: ignore[valid-type]
     statement = create_model(
         "Statement", __base__=Statement,
-        keys=(list[key_type], Field(description=Statement.model_fields["keys"].description)),
+        keys=(list[key_type], ...),
     )
     paragraph = create_model("Paragraph", __base__=Paragraph, statements=(list[statement], ...))
     rationale = create_model("MechanisticRationale", __base__=MechanisticRationale,

@@ -96,7 +96,7 @@ def _jurisdictions() -> dict[str, Any]:
 
 def _statement(statement: Statement) -> dict[str, Any]:
     return {"text": statement.text, "background": statement.support is Support.BACKGROUND,
-            "cites": [{"key": k, "url": key_url(k)} for k in statement.keys]}
+            "cites": [{"key": k, "url": key_url(k)} for k in statement.keys], "quotes": list(statement.quotes)}
 
 
 def _sections(outcome: IndicationOutcome) -> dict[str, Any] | None:

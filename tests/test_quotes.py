@@ -196,3 +196,52 @@ def test_the_clean_scripted_drafts_quote_their_sources_and_write_no_ids(name):
             quoted += bool(statement.quotes)
     assert quoted >= 1
     assert json.loads((DRAFTS / name).read_text(encoding="utf-8"))  # still valid JSON on disk
+
+
+def test_clip_keeps_head_and_tail_within_budget_and_stays_quotable():
+    from drafter.prompts import QUOTE_BUDGET, clip
+
+    words = " ".join(f"word{i}" for i in range(400))
+    clipped = clip(words, QUOTE_BUDGET["abstract"])
+    assert len(clipped) <= QUOTE_BUDGET["abstract"]
+    head, tail = clipped.split(" \u2026 ")
+    assert words.startswith(head) and words.endswith(tail)
+    assert len(tail) > len(head)  # an abstract's conclusion comes last
+    assert quote_in(tail.split(" ", 3)[-1], words) and quote_in(head.rsplit(" ", 3)[0], words)
+    assert not quote_in(head + " " + tail, words)  # a quote may not span the gap
+    assert clip("short text", 10) == "short text"
+    assert clip(words, 300) == clip(words, 300)  # deterministic
+
+
+def test_the_prompt_shows_quotable_text_by_key_and_forbids_ids_in_text():
+    from drafter.drafting import select_indications
+    from drafter.prompts import IndicationEntry, load_prompts, report_messages
+
+    pack = drafter.load_pack(ROOT / "examples/packs/hydroxychloroquine-gb.json")
+    assessment = drafter.assess_pack(pack)
+    entries = [IndicationEntry(i, assessment.for_rank(i.rank)) for i in pack.ranked_indications()
+               if i.rank in select_indications(pack)]
+    system, user = (m["content"] for m in report_messages(load_prompts(), pack, entries))
+    assert "Write no PMID, registry id" in system and '"quotes"' in system
+    assert "[NCT00632866] trial, Phase 3" in user and "Summary: JOQUER: French multicentre double-blind" in user
+    assert "[SAFETY:C2] contraindication: Pre-existing maculopathy." in user
+    assert f"[MOA] {pack.drug.mechanism_of_action}" in user
+
+
+def test_the_report_shows_each_statements_quotes():
+    import openai
+
+    from drafter.pipeline import draft_report
+    from tests.cassette_scenarios import CASSETTES, MODEL, REPORT_DATE
+    from tests.llm_server import make_vcr
+
+    client = openai.OpenAI(api_key="replay", base_url="https://api.openai.com/v1", max_retries=0)
+    with make_vcr(CASSETTES, "none").use_cassette("examples.yaml", allow_playback_repeats=True):
+        report = draft_report(ROOT / "examples/packs/colchicine-us.json", client=client, model=MODEL,
+                              report_date=REPORT_DATE)
+    lines = report.markdown.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("- Its open-label design"))
+    assert lines[at + 1] == "  > Source text: \u201copen-label, blinded-endpoint comparison\u201d"
+    assert 'class="quotes" title="\u201copen-label, blinded-endpoint comparison\u201d"' in report.html
+    background = next(line for line in lines if "background knowledge, not from" in line and line.startswith("- "))
+    assert not lines[lines.index(background) + 1].startswith("  >")  # background statements quote nothing

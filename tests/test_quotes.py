@@ -10,6 +10,7 @@ from drafter.drafts import MAX_QUOTE_CHARS, ReportDraft, Support
 from drafter.verify.problems import Problem
 from drafter.verify.quotes import (
     QUOTE_CODES,
+    QuoteIndex,
     covered_by_quotes,
     item_fields_text,
     normalise,
@@ -182,6 +183,7 @@ def test_the_clean_scripted_drafts_quote_their_sources_and_write_no_ids(name):
     pack = drafter.load_pack(ROOT / "examples" / "packs" / name)
     draft = ReportDraft.model_validate_json((DRAFTS / name).read_text(encoding="utf-8"))
     texts, fields = quotable_texts(pack), item_fields_text(pack)
+    index = QuoteIndex.build(pack)
     quoted = 0
     for indication in draft.indications:
         for where, statement in indication.sections.statements():
@@ -193,6 +195,7 @@ def test_the_clean_scripted_drafts_quote_their_sources_and_write_no_ids(name):
             joined = "; ".join(fields.get(k, "") for k in statement.keys)
             problems = quote_problems(statement.text, statement.quotes, cited, fields_text=joined, other_texts=texts)
             assert problems == [], f"rank {indication.rank} {where}: {problems}"
+            assert index.problems(statement.text, statement.quotes, statement.keys) == problems
             quoted += bool(statement.quotes)
     assert quoted >= 1
     assert json.loads((DRAFTS / name).read_text(encoding="utf-8"))  # still valid JSON on disk
@@ -245,3 +248,13 @@ def test_the_report_shows_each_statements_quotes():
     assert 'class="quotes" title="\u201copen-label, blinded-endpoint comparison\u201d"' in report.html
     background = next(line for line in lines if "background knowledge, not from" in line and line.startswith("- "))
     assert not lines[lines.index(background) + 1].startswith("  >")  # background statements quote nothing
+
+
+def test_the_pack_index_finds_a_misquote_and_an_uncited_source():
+    pack = drafter.load_pack(ROOT / "examples/packs/colchicine-us.json")
+    index = QuoteIndex.build(pack)
+    misquote = index.problems("COLCOT gave colchicine.", ["low-dose colchicine 1 mg daily"], ["NCT02551094"])
+    assert codes(misquote) == ["QUOTE_NOT_FOUND"]
+    uncited = index.problems("CONVINCE was open-label.", ["open-label, blinded-endpoint comparison"], ["NCT02551094"])
+    assert codes(uncited) == ["QUOTE_NOT_FOUND"] and "NCT02898610" in uncited[0].message
+    assert index.covered("4745", [], ["NCT02551094"]) and not index.covered("4745", [], ["NCT02898610"])

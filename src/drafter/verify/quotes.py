@@ -42,6 +42,7 @@ from drafter.pack.models import (
     Trial,
 )
 from drafter.verify.problems import Problem
+from drafter.vocabulary import SafetyVocabulary, load_vocabulary
 
 QUOTE_CODES: dict[str, tuple[str, str]] = {
     "QUOTE_NOT_FOUND": ("error", "A quote occurs in the text of none of the statement's cited items."),
@@ -201,9 +202,7 @@ class Cue:
 
 
 @lru_cache(maxsize=1)
-def _vocabulary():  # type: ignore[no-untyped-def]
-    from drafter.vocabulary import load_vocabulary
-
+def _vocabulary() -> SafetyVocabulary:
     return load_vocabulary()
 
 
@@ -387,3 +386,33 @@ def item_fields_text(pack: EvidencePack) -> dict[str, str]:
         for article in indication.articles:
             fields.setdefault(article.key, "; ".join(_article_fields(article)))
     return fields
+
+
+@dataclass(frozen=True)
+class QuoteIndex:
+    """What the quote checks need from one pack, built once (the verifier checks many statements).
+
+    ``QuoteIndex.build(pack).problems(statement.text, statement.quotes, statement.keys)`` is
+    :func:`quote_problems` with the cited texts, the cited items' fields and the other items' texts
+    filled in from the pack.
+    """
+
+    texts: Mapping[str, str]
+    fields: Mapping[str, str]
+
+    @classmethod
+    def build(cls, pack: EvidencePack) -> QuoteIndex:
+        return cls(quotable_texts(pack), item_fields_text(pack))
+
+    def fields_text(self, keys: Iterable[str]) -> str:
+        """The fields of the items ``keys`` as one text, for :func:`covered_by_quotes`."""
+        return "; ".join(self.fields.get(key, "") for key in keys)
+
+    def problems(self, statement_text: str, quotes: Sequence[str], keys: Iterable[str]) -> list[Problem]:
+        keys = list(keys)
+        return quote_problems(statement_text, quotes, {key: self.texts.get(key, "") for key in keys},
+                              fields_text=self.fields_text(keys), other_texts=self.texts)
+
+    def covered(self, term: str, quotes: Sequence[str], keys: Iterable[str]) -> bool:
+        """Whether a term of a statement citing ``keys`` is covered by its quotes or those items' fields."""
+        return covered_by_quotes(term, quotes, self.fields_text(keys))

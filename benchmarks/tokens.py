@@ -83,7 +83,7 @@ def main() -> None:
     stress_ratio, row = measure("baclofen+abstracts", stress, stress_chars, drafts / "baclofen.json")
     print(row)
     median = statistics.median(ratios)
-    print(f"median ratio drafter / one-shot (example packs): {median:.2f} (target <= {TARGET:.2f}: "
+    print(f"median ratio drafter / one-shot (example packs): {median:.3f} (target <= {TARGET:.2f}: "
           f"{'met' if median <= TARGET else 'NOT met'}); worst {max(ratios):.2f}; "
           f"abstract-heavy stress case {stress_ratio:.2f}")
     print("prompt = system + user messages; schema = the response schema sent with the request (compact JSON); "

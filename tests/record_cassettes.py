@@ -1,4 +1,9 @@
-"""Re-record every cassette: ``python -m tests.record_cassettes [NAME ...] [--real]``.
+"""Re-record every cassette: ``python -m tests.record_cassettes [NAME ...] [--real] [--no-golden]``.
+
+After recording, the golden reports (``tests/golden/*.md``) are regenerated from the new cassettes
+(``DRAFTER_UPDATE_GOLDEN=1 pytest tests/test_drafting.py``, run as a subprocess with this
+interpreter), so one command brings cassettes and golden files back in step after a change to the
+prompts, the draft models, the scripted drafts or the verifier. ``--no-golden`` skips that step.
 
 Default: for each scenario of ``tests/cassette_scenarios.py``, start the scripted OpenAI-compatible
 server on 127.0.0.1, run drafter's real pipeline (the real openai SDK) against it, and let vcrpy
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -64,10 +70,19 @@ def record(scenario: Scenario, *, real: bool = False, cassette_dir: Path = CASSE
             server.close()
 
 
+def refresh_golden() -> int:
+    """Regenerate the golden reports from the cassettes just recorded; the pytest exit code."""
+    env = {**os.environ, "DRAFTER_UPDATE_GOLDEN": "1"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "test_drafting.py")]
+    print("refreshing golden reports:", " ".join(command[1:]))
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="scenarios to record (default: all)")
     parser.add_argument("--real", action="store_true", help="record against the real API (needs OPENAI_API_KEY)")
+    parser.add_argument("--no-golden", action="store_true", help="do not regenerate tests/golden/*.md afterwards")
     args = parser.parse_args(argv)
     chosen = [s for s in SCENARIOS if not args.names or s.name in args.names]
     if args.real and not os.environ.get("OPENAI_API_KEY"):
@@ -75,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for scenario in chosen:
         record(scenario, real=args.real)
-    return 0
+    if args.no_golden:
+        return 0
+    return refresh_golden()
 
 
 if __name__ == "__main__":

@@ -89,3 +89,28 @@ def test_schema_by_substitution_equals_the_model_built_schema():
     over = [f"PMID:{10_000_000 + i}" for i in range(MAX_ENUM_VALUES + 1)]
     keys_schema = report_schema_for(over, [1])["$defs"]["Statement"]["properties"]["keys"]
     assert keys_schema["items"] == {"type": "string"}  # above the enum limit: plain strings
+
+
+def test_quotes_are_required_in_the_strict_schema_and_bounded():
+    """Strict mode: the model must always write quotes ([] for none), at most MAX_QUOTES of them."""
+    from drafter.drafts import MAX_QUOTES, report_schema_for
+
+    for schema in (strict_schema(IndicationSections), report_schema_for(["PMID:1", "MOA"], [1, 2])):
+        statement = schema["$defs"]["Statement"]
+        assert "quotes" in statement["required"]
+        assert statement["required"] == list(statement["properties"])
+        quotes = statement["properties"]["quotes"]
+        assert quotes["maxItems"] == MAX_QUOTES and quotes["items"] == {"type": "string"}
+        assert "default" not in quotes
+        assert strict_schema_problems(schema) == []
+
+
+def test_quotes_default_to_empty_for_python_callers_and_reject_a_fourth():
+    sections = {"mechanistic_rationale": {"paragraphs": []},
+                "conclusion": {"decision": "Hold", "rationale": [], "next_steps": [
+                    {"text": "x", "support": "pack", "keys": ["MOA"]}]}}
+    parsed = IndicationSections.model_validate(sections)
+    assert parsed.conclusion.next_steps[0].quotes == []
+    sections["conclusion"]["next_steps"][0]["quotes"] = ["a", "b", "c", "d"]
+    with pytest.raises(ValidationError, match="at most 3"):
+        IndicationSections.model_validate(sections)

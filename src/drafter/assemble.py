@@ -108,7 +108,7 @@ def _statement(statement: Statement) -> dict[str, Any]:
     """A statement as the templates print it; its keys in canonical form, so each links by its id."""
     keys = [normalise_key(k) or k for k in statement.keys]
     return {"text": statement.text, "background": statement.support is Support.BACKGROUND,
-            "cites": [{"key": k, "url": key_url(k)} for k in keys]}
+            "cites": [{"key": k, "url": key_url(k)} for k in keys], "quotes": list(statement.quotes)}
 
 
 def _sections(outcome: IndicationOutcome) -> dict[str, Any] | None:

@@ -5,6 +5,12 @@ the model does not write prose freely: it returns *statements*, each with its te
 on the pack or is background knowledge, and the keys of the pack items it rests on. The verifier
 then checks each statement on its own.
 
+A statement that reports what a cited item says (a finding, an outcome, a design, a safety fact)
+also carries up to three short verbatim ``quotes`` from the cited items' text, which the verifier
+finds in that text (:mod:`drafter.verify.quotes`) and the report shows the reader. Statements carry
+no identifiers in their text: citations are rendered from ``keys``, so any id-shaped token in a
+drafted statement can be treated as an error without asking whether it matches a key.
+
 Two schema variants exist. :class:`IndicationSections` takes keys as plain strings. For a pack
 small enough for the provider's enum limits, :func:`sections_model_for` builds a variant whose key
 field is an enum of that pack's keys, so a structured citation outside the pack cannot even be
@@ -25,6 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from drafter.rules import Decision
 
 
+#: A statement carries at most this many quotes (``maxItems`` in the schema) ...
+MAX_QUOTES = 3
+#: ... each at most this long. Strict mode has no ``maxLength``, so the verifier checks it (QUOTE_TOO_LONG).
+MAX_QUOTE_CHARS = 200
+
+
 class Support(StrEnum):
     PACK = "pack"
     BACKGROUND = "background"
@@ -35,14 +47,16 @@ class _DraftModel(BaseModel):
 
 
 class Statement(_DraftModel):
-    text: str = Field(description="One or two sentences, plain text, no Markdown")
-    support: Support = Field(
-        description="'pack' when the statement rests on the cited pack items; 'background' for general "
-        "knowledge that is not in the pack (then it cites nothing and states no trial fact or safety claim)"
-    )
-    keys: list[str] = Field(
-        description="Keys of the pack items this statement rests on, exactly as shown in the pack "
-        "(PMID:21300040, NCT01821560, SAFETY:W1, MOA); empty for background"
+    # Descriptions are short: the schema goes out with every request (its characters are traffic,
+    # ``benchmarks/tokens.py``) and the system prompt states the rules in full.
+    text: str = Field(description="One or two plain sentences; no Markdown, no identifiers")
+    support: Support = Field(description="'background': general knowledge, no keys, no quotes")
+    keys: list[str]
+    # A default so that Python callers and lenient providers may leave it out (the verifier then
+    # reports QUOTE_MISSING where a quote is due); the schema sent to the model still requires it.
+    quotes: list[str] = Field(
+        default_factory=list, max_length=MAX_QUOTES,
+        description=f"Passages of at most {MAX_QUOTE_CHARS} characters copied exactly from the cited items' text",
     )
 
 
@@ -51,11 +65,11 @@ class Paragraph(_DraftModel):
 
 
 class MechanisticRationale(_DraftModel):
-    paragraphs: list[Paragraph] = Field(description="Why the drug's mechanism could act on the predicted indication")
+    paragraphs: list[Paragraph]
 
 
 class Conclusion(_DraftModel):
-    decision: Decision = Field(description="Must not be stronger than the decision ceiling the rules computed")
+    decision: Decision = Field(description="Not stronger than the decision ceiling")
     rationale: list[Statement]
     next_steps: list[Statement]
 
@@ -108,12 +122,11 @@ def sections_model_for(keys: Sequence[str]) -> type[IndicationSections]:
     key_type: Any = Literal[tuple(ordered)]  # type: ignore[valid-type]
     statement = create_model(
         "Statement", __base__=Statement,
-        keys=(list[key_type], Field(description=Statement.model_fields["keys"].description)),
+        keys=(list[key_type], ...),
     )
     paragraph = create_model("Paragraph", __base__=Paragraph, statements=(list[statement], ...))
     rationale = create_model("MechanisticRationale", __base__=MechanisticRationale,
-                             paragraphs=(list[paragraph], Field(description=MechanisticRationale.model_fields[
-                                 "paragraphs"].description)))
+                             paragraphs=(list[paragraph], ...))
     conclusion = create_model("Conclusion", __base__=Conclusion, rationale=(list[statement], ...),
                               next_steps=(list[statement], ...))
     return create_model(  # type: ignore[no-any-return]
@@ -135,7 +148,7 @@ def report_model_for(keys: Sequence[str], ranks: Sequence[int]) -> type[ReportDr
                         indications=(list[indication], ...))
 
 
-RANK_DESCRIPTION = "The rank of the predicted indication these sections are for"
+RANK_DESCRIPTION = "The indication's rank"
 
 
 @lru_cache(maxsize=1)
@@ -180,14 +193,20 @@ def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The JSON schema of a draft model in the form strict structured outputs accept.
 
     pydantic already emits ``additionalProperties: false`` (``extra="forbid"``) and lists every
-    field without a default in ``required``; draft models have no defaults. Titles are dropped: they
-    cost tokens and tell the model nothing the property names do not. A ``$ref`` with sibling
-    keywords (pydantic puts a field's description beside the reference) is inlined, because strict
-    mode wants a reference to stand alone.
+    field without a default in ``required``. Strict mode wants every property required and knows no
+    ``default``, so a field with a default (``Statement.quotes``, defaulted only for Python callers)
+    is made required and its default dropped: the model must always write it, ``[]`` for none.
+    Titles are dropped: they cost tokens and tell the model nothing the property names do not. A
+    ``$ref`` with sibling keywords (pydantic puts a field's description beside the reference) is
+    inlined, because strict mode wants a reference to stand alone.
     """
     schema = model.model_json_schema(mode="validation")
     defs = schema.get("$defs", {})
-    return _tidy(schema, defs)
+    tidy: dict[str, Any] = _tidy(schema, defs)
+    if "$defs" in tidy:  # definitions inlined everywhere they were used are dead weight on the wire
+        text = json.dumps({k: v for k, v in tidy.items() if k != "$defs"}) + json.dumps(tidy["$defs"])
+        tidy["$defs"] = {name: d for name, d in tidy["$defs"].items() if f'"#/$defs/{name}"' in text}
+    return tidy
 
 
 def _tidy(node: Any, defs: dict[str, Any]) -> Any:
@@ -196,7 +215,13 @@ def _tidy(node: Any, defs: dict[str, Any]) -> Any:
             target = defs[node["$ref"].rsplit("/", 1)[-1]]
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             node = {**target, **siblings}
-        return {k: _tidy(v, defs) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
+        tidy = {k: _tidy(v, defs) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
+        properties = tidy.get("properties")
+        if tidy.get("type") == "object" and isinstance(properties, dict):
+            tidy["properties"] = {name: {k: v for k, v in sub.items() if k != "default"}
+                                  for name, sub in properties.items()}
+            tidy["required"] = list(properties)
+        return tidy
     if isinstance(node, list):
         return [_tidy(v, defs) for v in node]
     return node

@@ -5,7 +5,7 @@ version; users can point drafter at their own folder. Rendering uses ``StrictUnd
 missing variable fails loudly instead of leaving a hole in a prompt. Pack text (titles, abstracts,
 summaries) passes through the ``data`` filter: whitespace is flattened and angle brackets are
 replaced, so nothing copied from an article can close the ``<pack_data>`` block or fake a section of
-the prompt.
+the prompt. The texts a statement may quote pass through ``clip`` as well, within ``QUOTE_BUDGET``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,32 @@ def data_filter(value: object) -> str:
     """Pack text as inert data: one line, no angle brackets."""
     text = " ".join(str(value).split())
     return text.replace("<", "\u2039").replace(">", "\u203a")
+
+
+#: Characters of quotable text shown per item, by kind. Measured with ``benchmarks/tokens.py``: the
+#: example packs' texts fit whole except the longest safety items, and an abstract-heavy pack (20
+#: articles with 1,500-character abstracts) stays under half the one-shot traffic. A statement may
+#: quote only what the model was shown, so these are also the limits of what can be quoted.
+QUOTE_BUDGET: dict[str, int] = {"moa": 700, "safety": 320, "title": 200, "summary": 400, "abstract": 700}
+_CLIP_MARK = " \u2026 "
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, deterministically, keeping its head and its tail.
+
+    The tail is kept because an abstract's results and conclusion come last. Cuts fall on spaces,
+    so no word is broken and every word shown is the source's: a quote from either part is still
+    verbatim. The ellipsis between the parts marks the gap (a quote must not span it).
+    """
+    if len(text) <= limit:
+        return text
+    room = max(limit - len(_CLIP_MARK), 2)
+    head_room = room * 2 // 5
+    head = text[:head_room]
+    head = head[: head.rfind(" ")] if " " in head else head
+    tail = text[len(text) - (room - len(head)):]
+    tail = tail[tail.find(" ") + 1:] if " " in tail else tail
+    return head.rstrip() + _CLIP_MARK + tail.lstrip()
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,7 @@ def load_prompts(folder: str | Path | None = None) -> PromptTemplates:
         auto_reload=False,  # templates do not change during a run; checking the file on every render cost ~1 ms
     )
     environment.filters["data"] = data_filter
+    environment.filters["clip"] = clip
     return PromptTemplates(root, environment, versions, hashes)
 
 
@@ -144,6 +171,7 @@ def report_messages(
         drug=pack.drug,
         safety_items=safety_lines(pack),
         indications=list(entries),
+        budget=QUOTE_BUDGET,
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 

@@ -30,6 +30,7 @@ class Citing:
     support: Support | None  # None in lint mode
     keys: frozenset[str] = frozenset()
     decision: Decision | None = None  # the drafted decision of the sections the statement belongs to
+    quotes: tuple[str, ...] = ()  # the statement's evidence quotes
 
     @property
     def lint(self) -> bool:

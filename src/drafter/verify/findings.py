@@ -54,6 +54,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "BACKGROUND_WITH_SAFETY": (E, "A background statement makes a safety claim."),
     "DRAFT_UNKNOWN_INDICATION": (E, "A drafted indication's rank is not in the pack."),
     "REPORT_NOT_ENGLISH": (E, "Lint read a report that is not in English; nothing in it was checked."),
+    "QUOTE_NOT_FOUND": (E, "A quote occurs in the text of none of the statement's cited items."),
+    "QUOTE_MISSING": (E, "A statement reports what a cited item with text says, but carries no quote."),
+    "QUOTE_TOO_LONG": (E, "A quote is longer than the drafting contract allows."),
+    "QUOTE_NOT_COVERING": (E, "A figure the statement states is in neither its quotes nor the cited items' fields."),
     "STATEMENT_MARKUP": (E, "A drafted statement contains markup, a URL or a line break; statements are plain text."),
 }
 

@@ -26,6 +26,7 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 
 
+_SOURCE_QUOTE = re.compile(r"^\s*>\s*Source text:")
 _COLUMN_KINDS = (
     ("pmid", re.compile(r"\bpmid\b", re.I)),
     ("trial", re.compile(r"\b(?:trial|nct|registry|registration)\b", re.I)),
@@ -54,6 +55,8 @@ def verify_text(index: PackIndex, text: str) -> Verification:
     section = ""
     header: list[str] | None = None
     lines = normal(text).splitlines()
+    # drafter's own reports quote each statement's sources beneath it: those words are the pack's, not claims
+    lines = ["" if _SOURCE_QUOTE.match(line) else line for line in lines]
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             header = None

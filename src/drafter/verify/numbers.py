@@ -206,8 +206,18 @@ def check_numbers(findings: Findings, sentence: str, where: Where, citing: Citin
         tallies |= _computed_figures(index, where.rank)
         score = index.indications[where.rank].score
     frozen, frozen_tallies = frozenset(sources), frozenset(tallies)
+    quotes = None
     for figure in figures:
         if not _grounded(figure, frozen, frozen_tallies, score):
             findings.add("NUMBER_UNGROUNDED", where, f"'{figure.text}' is not a figure of the cited items "
                          f"({', '.join(sorted(citing.keys)) or 'none'}) or of the rules' results for this indication",
                          figure.text)
+            continue
+        if not citing.quotes or not figure.measure:
+            continue  # a statement with no quotes at all is QUOTE_MISSING's to report
+        from drafter.verify.statements import quote_index  # late: statements imports the sentence checks
+        quotes = quotes or quote_index(index)
+        number = figure.text.rstrip("% ").strip()
+        if not quotes.covered(number, citing.quotes, sorted(citing.keys)):
+            findings.add("QUOTE_NOT_COVERING", where, f"'{figure.text}' is in the cited items but in none of the "
+                         "statement's quotes; quote the words that state it", figure.text)

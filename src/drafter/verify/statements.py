@@ -18,6 +18,7 @@ from drafter.verify.findings import Verification
 from drafter.verify.identifiers import check_scope
 from drafter.verify.index import PackIndex
 from drafter.verify.levels import check_decision, check_level_conflicts
+from drafter.verify.quotes import QuoteIndex
 from drafter.verify.sentences import check_text
 
 
@@ -69,7 +70,25 @@ def check_statement(findings: Findings, statement: Statement, where: Where, deci
     if statement.support is Support.PACK and not statement.keys:
         findings.add("PACK_WITHOUT_KEYS", where, "the statement says it rests on the pack but cites no pack item")
     check_plain_text(findings, statement.text, where)
-    check_text(findings, statement.text, where, Citing(statement.support, frozenset(keys), decision))
+    citing = Citing(statement.support, frozenset(keys), decision, tuple(statement.quotes))
+    if statement.support is Support.PACK:
+        check_quotes(findings, statement, where, sorted(keys))
+    elif statement.quotes:
+        findings.add("QUOTE_NOT_FOUND", where, "a background statement carries quotes; quotes come from cited pack "
+                     "items, so mark it 'pack' and cite them, or drop the quotes")
+    check_text(findings, statement.text, where, citing)
+
+
+def quote_index(index: PackIndex) -> QuoteIndex:
+    cached = index.memo.get(("quotes",))
+    if cached is None:
+        cached = index.memo[("quotes",)] = QuoteIndex.build(index.pack)
+    return cached  # type: ignore[return-value]
+
+
+def check_quotes(findings: Findings, statement: Statement, where: Where, keys: list[str]) -> None:
+    for problem in quote_index(findings.index).problems(statement.text, statement.quotes, keys):
+        findings.add(problem.code, where, problem.message, statement.text[problem.start:problem.end])
 
 
 # Anything a Markdown or HTML renderer would read as structure. A statement is one or two plain

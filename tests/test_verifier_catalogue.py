@@ -23,6 +23,12 @@ Case fields:
 * ``expect``: the finding codes, as a multiset (order does not matter);
 * ``known_gap`` (optional): why the verifier or its vocabulary gets this case wrong today; the case
   is then an expected failure (``xfail(strict=True)``), so it turns into a failure the day it is fixed.
+
+Evidence quotes: a drafted statement may carry ``quotes``. A draft case none of whose statements
+carries the field is a case about another claim kind, written before statements had quotes, and
+``QUOTE_MISSING`` (a statement that reports its sources without quoting them) is left out of its
+comparison; every other code, quote codes included, is compared. ``quotes.json`` holds the cases
+about quotes, which set the field.
 """
 
 from __future__ import annotations
@@ -72,9 +78,15 @@ def pack_at(relative: str) -> drafter.EvidencePack:
 def _statement(raw: str | dict[str, Any]) -> dict[str, Any]:
     if isinstance(raw, str):
         raw = {"text": raw}
-    unknown = set(raw) - {"text", "support", "keys"}
+    unknown = set(raw) - {"text", "support", "keys", "quotes"}
     assert not unknown, f"unknown statement fields {sorted(unknown)}"
-    return {"text": raw["text"], "support": raw.get("support", "pack"), "keys": list(raw.get("keys", []))}
+    return {"text": raw["text"], "support": raw.get("support", "pack"), "keys": list(raw.get("keys", [])),
+            "quotes": list(raw.get("quotes", []))}
+
+
+def sets_quotes(case: dict[str, Any]) -> bool:
+    """Does any drafted statement of the case carry a ``quotes`` field (see the module docstring)?"""
+    return '"quotes"' in json.dumps({k: case.get(k) for k in ("statements", "sections", "indications")})
 
 
 def _sections(entry: dict[str, Any]) -> dict[str, Any]:
@@ -115,6 +127,8 @@ def _param(case: dict[str, Any]) -> Any:
 def test_case(case: dict[str, Any]) -> None:
     result = run_case(case)
     got = sorted(result.codes())
+    if case["mode"] == "draft" and not sets_quotes(case):
+        got = [code for code in got if code != "QUOTE_MISSING"]
     expected = sorted(case["expect"])
     detail = "\n".join(f"  {f}  [span: {f.span!r}]" for f in result.findings) or "  (no findings)"
     assert got == expected, f"{case['_file']}: {case['id']}: {case['about']}\nfindings:\n{detail}"

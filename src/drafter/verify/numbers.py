@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from drafter.extract import IdMention, find_counts, find_numbers, find_trial_facts
@@ -90,9 +90,16 @@ def figures_in(text: str) -> list[Figure]:
         measure = word in _MEASURE_WORDS or bool(_MEASURE_AFTER.match(text, match.end()))
         found.append(Figure(float(_WORD_VALUES[word]), 0, word.startswith("hal"), match.start(), match.end(),
                             match.group(0), measure))
-    return sorted(found, key=lambda f: f.start)
+    found.sort(key=lambda f: f.start)
+    # The first number of a range is what the second is: '18-60 years', '200 to 400 mg'.
+    for i in range(len(found) - 2, -1, -1):
+        first, second = found[i], found[i + 1]
+        if second.measure and not first.measure and _RANGE_JOIN.fullmatch(text[first.end:second.start]):
+            found[i] = replace(first, measure=True)
+    return found
 
 
+_RANGE_JOIN = re.compile(r"\s*(?:-|to|and|or)\s*", re.IGNORECASE)
 _DIGIT_OR_WORD = re.compile(r"\d|" + _WORDS.pattern, re.IGNORECASE)
 
 

@@ -160,7 +160,9 @@ def test_covered_by_quotes_respects_boundaries_and_spelling():
 def test_pack_helpers_give_text_and_fields_per_key():
     pack = drafter.load_pack(ROOT / "examples/packs/hydroxychloroquine-gb.json")
     texts = quotable_texts(pack)
-    assert texts["NCT00632866"].startswith("JOQUER") and "MOA" in texts
+    joquer = next(t for i in pack.predicted_indications for t in i.trials if t.key == "NCT00632866")
+    assert texts["NCT00632866"] == f"{joquer.title}\n{joquer.summary}" and "MOA" in texts  # title, then summary
+    assert texts["PMID:25027140"].startswith("Effects of hydroxychloroquine on symptomatic improvement")
     assert set(texts) <= pack.citable_keys()
     assert all(key.startswith("SAFETY:") for key in texts if key.startswith("SAFETY"))
     fields = item_fields_text(pack)
@@ -226,7 +228,8 @@ def test_the_prompt_shows_quotable_text_by_key_and_forbids_ids_in_text():
                if i.rank in select_indications(pack)]
     system, user = (m["content"] for m in report_messages(load_prompts(), pack, entries))
     assert "Write no PMID, registry id" in system and '"quotes"' in system
-    assert "[NCT00632866] trial, Phase 3" in user and "Summary: JOQUER: French multicentre double-blind" in user
+    assert "[NCT00632866] trial, Phase 3" in user
+    assert "Summary: Randomised, double-blind, placebo-controlled, parallel-group trial sponsored by" in user
     assert "[SAFETY:C2] contraindication: Pre-existing maculopathy." in user
     assert f"[MOA] {pack.drug.mechanism_of_action}" in user
 
@@ -243,9 +246,15 @@ def test_the_report_shows_each_statements_quotes():
         report = draft_report(ROOT / "examples/packs/colchicine-us.json", client=client, model=MODEL,
                               report_date=REPORT_DATE)
     lines = report.markdown.splitlines()
-    at = next(i for i, line in enumerate(lines) if line.startswith("- Its open-label design"))
-    assert lines[at + 1] == "  > Source text: \u201copen-label, blinded-endpoint comparison\u201d"
-    assert 'class="quotes" title="\u201copen-label, blinded-endpoint comparison\u201d"' in report.html
+    at = next(i for i, line in enumerate(lines) if line.startswith("- The trial was open-label"))
+    quoted = ("\u201copen-label trial with blinded endpoint assessment\u201d \u00b7 \u201cthe trial ended before the "
+              "planned 367 outcomes had accrued\u201d")
+    assert lines[at + 1] == "  > Source text: " + quoted  # indented: it belongs to the list item
+    assert f'class="quotes" title="{quoted}"' in report.html
+    # In a paragraph, the statement after a quoted one starts a paragraph of its own, outside the quote.
+    moa = next(i for i, line in enumerate(lines) if line.startswith("Colchicine binds tubulin"))
+    assert lines[moa + 2].startswith("> Source text: \u201cColchicine binds tubulin")
+    assert lines[moa + 2].endswith("\u201d") and lines[moa + 3] == "" and lines[moa + 4].startswith("Inflammation")
     background = next(line for line in lines if "background knowledge, not from" in line and line.startswith("- "))
     assert not lines[lines.index(background) + 1].startswith("  >")  # background statements quote nothing
 
@@ -253,8 +262,10 @@ def test_the_report_shows_each_statements_quotes():
 def test_the_pack_index_finds_a_misquote_and_an_uncited_source():
     pack = drafter.load_pack(ROOT / "examples/packs/colchicine-us.json")
     index = QuoteIndex.build(pack)
-    misquote = index.problems("COLCOT gave colchicine.", ["low-dose colchicine 1 mg daily"], ["NCT02551094"])
+    assert index.problems("COLCOT gave colchicine.", ["took colchicine 0.5 mg once daily"], ["NCT02551094"]) == []
+    misquote = index.problems("COLCOT gave colchicine.", ["took colchicine 0.6 mg once daily"], ["NCT02551094"])
     assert codes(misquote) == ["QUOTE_NOT_FOUND"]
-    uncited = index.problems("CONVINCE was open-label.", ["open-label, blinded-endpoint comparison"], ["NCT02551094"])
+    uncited = index.problems("CONVINCE was open-label.", ["Open-label randomised trial sponsored by University "
+                                                          "College Dublin"], ["NCT02551094"])
     assert codes(uncited) == ["QUOTE_NOT_FOUND"] and "NCT02898610" in uncited[0].message
     assert index.covered("4745", [], ["NCT02551094"]) and not index.covered("4745", [], ["NCT02898610"])

@@ -269,3 +269,41 @@ def test_the_pack_index_finds_a_misquote_and_an_uncited_source():
                                                           "College Dublin"], ["NCT02551094"])
     assert codes(uncited) == ["QUOTE_NOT_FOUND"] and "NCT02898610" in uncited[0].message
     assert index.covered("4745", [], ["NCT02551094"]) and not index.covered("4745", [], ["NCT02898610"])
+
+
+def _prompt_lines(pack: drafter.EvidencePack) -> dict[str, str]:
+    """Key -> the line of the drafting prompt that shows that item (its clipped, filtered text)."""
+    from drafter.drafting import select_indications
+    from drafter.prompts import IndicationEntry, load_prompts, report_messages
+
+    assessment = drafter.assess_pack(pack)
+    entries = [IndicationEntry(i, assessment.for_rank(i.rank)) for i in pack.ranked_indications()
+               if i.rank in select_indications(pack)]
+    user = report_messages(load_prompts(), pack, entries)[1]["content"]
+    lines: dict[str, str] = {}
+    for line in user.splitlines():
+        if line.startswith("[") and "]" in line:
+            lines.setdefault(line[1:line.index("]")], line)
+    return lines
+
+
+@pytest.mark.parametrize("name, pack_path", [(n, f"examples/packs/{n}") for n in CLEAN_DRAFTS]
+                         + [("injection.clean.json", "tests/llm_server/drafts/injection-pack.json")])
+def test_the_clean_drafts_quote_only_what_the_prompt_shows(name, pack_path):
+    """A careful model quotes the text it was shown: long abstracts and summaries are clipped in the prompt."""
+    pack = drafter.load_pack(ROOT / pack_path)
+    lines = _prompt_lines(pack)
+    draft = ReportDraft.model_validate_json((DRAFTS / name).read_text(encoding="utf-8"))
+    for indication in draft.indications:
+        for where, statement in indication.sections.statements():
+            for quote in statement.quotes:
+                assert any(quote_in(quote, lines.get(key, "")) for key in statement.keys), (
+                    f"rank {indication.rank} {where}: {quote!r} is not in the prompt's text of {statement.keys}")
+
+
+def test_a_quote_from_the_clipped_middle_is_not_shown_to_the_model():
+    """The check above can fail: the middle of a long abstract is in the pack but not in the prompt."""
+    pack = drafter.load_pack(ROOT / "examples/packs/colchicine-us.json")
+    hidden = "187 patients (6.8%) on colchicine"  # LoDoCo2's primary result, in the middle of the abstract
+    assert hidden in quotable_texts(pack)["PMID:32865380"]
+    assert not quote_in(hidden, _prompt_lines(pack)["PMID:32865380"])

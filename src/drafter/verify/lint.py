@@ -26,6 +26,7 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 
 
+_LANGUAGE_SAMPLE = 6000
 _SOURCE_QUOTE = re.compile(r"^\s*>\s*Source text:")
 _COLUMN_KINDS = (
     ("pmid", re.compile(r"\bpmid\b", re.I)),
@@ -45,8 +46,9 @@ _ROW_LABELS = (
 def verify_text(index: PackIndex, text: str) -> Verification:
     findings = Findings(index)
     text = report_text(text)  # the report, not the page template around it (same line numbers)
-    if not is_english(text):
-        language = language_hint(text) or "unknown"
+    sample = text[:_LANGUAGE_SAMPLE]  # a report's language shows in its first pages; reading them all costs ms
+    if not is_english(sample):
+        language = language_hint(sample) or "unknown"
         findings.add("REPORT_NOT_ENGLISH", Where("line 1", "", None, ""), f"the report reads as {language}, not "
                      "English; lint checks English prose only, so nothing in it was verified")
         return Verification(tuple(findings.items))

@@ -124,6 +124,31 @@ _CLAIM_TRANSLATION = str.maketrans(
 )
 
 _WORD = re.compile(r"\w+")
+# A preposition between a negation cue and a mention ends the cue's phrase: "no specific antidote
+# for overdose", "no difference with respect to bleeding" deny the antidote or the difference, not
+# the risk. ("of" and "in" do not: "no evidence of sedation", "no increase in seizures".)
+_SCOPE_BREAK = re.compile(r"(?<!\w)(?:for|with|after|during|on|at|against|regarding|between|versus|vs|than|compared)(?!\w)")
+# A title written in Title Case ("Effects of Varenicline on Smoking Urge and Withdrawal"): five or
+# more capitalised words joined by at least two lower-case function words. Its words name a study,
+# not a claim.
+_TITLE_RUN = re.compile(
+    r"(?<![\w\-])(?:[A-Z][\w'\u2019\-]*(?:[ \t]+|(?=[^\w]|$))|(?:of|on|and|in|for|with|versus|vs|the|a|an|to|by|at|"
+    r"after|among|from|or)[ \t]+)+"
+)
+_TITLE_FUNCTION = re.compile(r"(?<!\S)(?:of|on|and|in|for|with|versus|vs|the|a|an|to|by|at|after|among|from|or)(?!\S)")
+_TITLE_CAPITAL = re.compile(r"(?<![\w\-])[A-Z]")
+
+
+def _title_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of Title-Case runs that read as the title of a study or trial (see ``_TITLE_RUN``)."""
+    spans = []
+    for m in _TITLE_RUN.finditer(text):
+        run = m.group().rstrip()
+        if len(run) < 30:
+            continue
+        if len(_TITLE_CAPITAL.findall(run)) >= 5 and len(_TITLE_FUNCTION.findall(run)) >= 2:
+            spans.append((m.start(), m.start() + len(run)))
+    return spans
 _NON_PREFIX = re.compile(r"(?<!\w)non ?$")  # in flattened text, where "non-" is "non "
 _CLAUSE_PUNCTUATION = re.compile(r"[.;:!?](?=[\s\x00]|$)|\n")
 # What may stand between two mentions of one list so that a negation carries over:
@@ -883,7 +908,7 @@ class SafetyVocabulary:
                     normal = _copy_blanks(flat, normal)
         class_spans: list[tuple[int, int]] = []
         if context and self._context_regex is not None:
-            spans: list[tuple[int, int]] = []
+            spans: list[tuple[int, int]] = _title_spans(text) if len(text) >= 30 else []
             for match in self._context_regex.finditer(normal):
                 rule = self._context_rules[int((match.lastgroup or "x0")[1:])]
                 if rule.mask == "class":
@@ -1127,7 +1152,9 @@ class SafetyVocabulary:
             k = bisect.bisect_right(cue_ends, start) - 1
             if k >= 0 and cue_ends[k] >= previous_end:
                 cue_end = cue_ends[k]
-                if _within(flat, clause_ends, cue_end, start, NEGATION_WINDOW):
+                if _within(flat, clause_ends, cue_end, start, NEGATION_WINDOW) and not _SCOPE_BREAK.search(
+                    flat, cue_end, start
+                ):
                     pre[i] = True
             if not pre[i] and i and pre[i - 1] and self._is_list(flat, clause_ends, previous_end, start):
                 pre[i] = True

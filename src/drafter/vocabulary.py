@@ -272,6 +272,8 @@ class _CueObjects:
     population_words: frozenset[str] = frozenset()
     population_links: frozenset[str] = frozenset()
     non_safety_heads: frozenset[str] = frozenset()
+    non_safety_tails: frozenset[str] = frozenset()
+    end_words: frozenset[str] = frozenset()
 
 
 class _Exclusions(NamedTuple):
@@ -670,6 +672,7 @@ class SafetyVocabulary:
         )
         self._objects = cue_objects or _CueObjects()
         self._non_safety = frozenset(normalise_word(w) for w in self._objects.non_safety_heads)
+        self._non_safety_tails = frozenset(normalise_word(w) for w in self._objects.non_safety_tails)
         self._not_content = self._objects.generic_words | self._objects.stop_words
         self._context_rules = tuple(context_rules)
         self._context_regex = (
@@ -880,7 +883,8 @@ class SafetyVocabulary:
                         break
                 if concept is None and not own:
                     words = self.content_words(text[start:end])
-                    if not words or words[0] in self._non_safety or rule.known_only:
+                    if (not words or words[0] in self._non_safety or words[-1] in self._non_safety_tails
+                            or rule.known_only):
                         continue
                 if any(s < end and e > start for s, e in taken):
                     continue
@@ -965,7 +969,7 @@ class SafetyVocabulary:
                 break
             if cur is None and skipped_population and tok in obj.population_links:
                 continue
-            if tok in obj.stop_words:
+            if tok in obj.stop_words or (cur is not None and tok in obj.end_words):
                 if tok in obj.verb_stops and after_separator and cur is not None:
                     cur = None  # "sedation, patients should ...": a new clause, not an item
                 break
@@ -991,38 +995,51 @@ class SafetyVocabulary:
 
     def _object_before(self, normal: str, pos: int, max_words: int) -> list[tuple[int, int]]:
         """The items of the noun phrase that ends at ``pos`` ("nausea, vomiting and vasculitis |have
-        been reported"); a comma continues the list only once an 'and'/'or' has been passed."""
+        been reported"); a comma continues the list only once an 'and'/'or' has been passed, a generic
+        modifier ("serious", "a") ends the phrase on its left, and "of" joins two nouns ("swelling of
+        the extremities") unless the left one is generic ("cases of hepatitis")."""
         obj = self._objects
-        tokens = list(_OBJ_TOKEN.finditer(normal, max(0, pos - 240), pos))
+        tokens = [m for m in _OBJ_TOKEN.finditer(normal, max(0, pos - 240), pos) if m.group() not in _TRANSPARENT]
         items: list[tuple[int, int]] = []
         cur: list[int] | None = None
         n_words = 0
         seen_and = closed_by_generic = False
-        for m in reversed(tokens):
+        k = len(tokens)
+        while k > 0:
+            k -= 1
+            m = tokens[k]
             tok = m.group()
-            if tok in _TRANSPARENT:
-                continue
-            if tok in _LIST_WORDS or tok in ("/", "&"):
+            if tok in _LIST_WORDS or tok in ("/", "&", ","):
+                if cur is None and not items:
+                    break  # nothing named next to the cue: "efficacy outcomes, and adverse events"
                 if cur is not None:
                     items.append((cur[0], cur[1]))
                     cur = None
-                n_words, seen_and, closed_by_generic = 0, True, False
-                continue
-            if tok == ",":
-                if cur is not None:
-                    items.append((cur[0], cur[1]))
-                    cur = None
-                if not seen_and:
-                    break
+                if tok == ",":
+                    if not seen_and:
+                        break
+                else:
+                    seen_and = True
                 n_words, closed_by_generic = 0, False
                 continue
+            if tok in ("of", "the") and cur is not None:
+                j = k - 1
+                while j >= 0 and tokens[j].group() in ("of", "the"):
+                    j -= 1
+                left = tokens[j].group() if j >= 0 else ""
+                if left[:1].isalnum() and left not in obj.generic_words and left not in obj.stop_words and (
+                    left not in obj.population_words
+                ):
+                    k = j + 1  # "swelling of the extremities": keep walking through "of the"
+                    continue
+                break
             if not tok[0].isalnum() or tok in obj.stop_words or tok == "of":
                 break
-            if tok in obj.generic_words or tok in obj.population_words:
+            if tok in obj.generic_words or tok in obj.population_words or tok in obj.end_words:
                 if cur is not None:
                     items.append((cur[0], cur[1]))
                     cur = None
-                    closed_by_generic = True
+                closed_by_generic = True
                 continue
             if closed_by_generic:
                 break
@@ -1225,7 +1242,7 @@ _TOP_KEYS = {
 _CUE_KEYS = {"id", "object", "patterns", "negatable", "known_only", "max_words", "self_if_empty"}
 _CONTEXT_KEYS = {"id", "mask", "patterns"}
 _CUE_OBJECT_KEYS = {"stop_words", "verb_stops", "generic_words", "population_words", "population_links",
-                    "non_safety_heads"}
+                    "non_safety_heads", "non_safety_tails", "end_words"}
 _CONCEPT_KEYS = {"id", "label", "category", "terms", "not_within"}
 _CLAIM_KEYS = {"id", "scope", "patterns"}
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")

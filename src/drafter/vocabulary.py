@@ -262,6 +262,7 @@ class _ContextRule:
     mask: str  # "match", "after", "before" or "class"
     patterns: tuple[str, ...]
     body: str
+    except_concepts: frozenset[str] = frozenset()  # "class" only: concepts that stay claims
 
 
 @dataclass(frozen=True)
@@ -505,6 +506,7 @@ _OBJ_TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*|[^\w\s]|_")
 _TRANSPARENT = frozenset("*_`\"\u201c\u201d\u00ab\u00bb")
 _LIST_WORDS = frozenset({"and", "or", "nor", "and/or"})
 _LIST_MARKS = frozenset({",", "/", "&"})
+_APPOSITION = frozenset({"a", "an", "the", "its", "their", "this", "these", "which", "who"})
 _NEGATION_BEFORE = re.compile(
     r"(?:\b(?:no|not|never|without|nor|neither|cannot|unlikely to|none of|absence of|lack of|free of|free from|"
     r"n't)\b)(?:[\s\-]+[\w\-']+){0,3}[\s\-]*\Z"
@@ -516,7 +518,7 @@ _SPELLING = (
     (re.compile(r"oe"), "e"),
     (re.compile(r"is(ation|e|ed|es|ing)\b"), r"iz\1"),
     (re.compile(r"ys(e|ed|es|ing)\b"), r"yz\1"),
-    (re.compile(r"our\b"), "or"),
+    (re.compile(r"our(?=s?\b)"), "or"),
     (re.compile(r"(?<=[a-z])tre\b"), "ter"),
     (re.compile(r"ph"), "f"),
     (re.compile(r"ll"), "l"),
@@ -734,9 +736,9 @@ class SafetyVocabulary:
             for (start, end, concept), neg in zip(found, negated, strict=True)
         ]
 
-    def concepts_in(self, text: str, *, mask: Iterable[str] = ()) -> frozenset[str]:
-        """Ids of the concepts mentioned in ``text``, negated or not."""
-        return frozenset(m.concept for m in self.mentions(text, mask=mask))
+    def concepts_in(self, text: str, *, mask: Iterable[str] = (), context: bool = True) -> frozenset[str]:
+        """Ids of the concepts mentioned in ``text``, negated or not (``context`` as in :meth:`mentions`)."""
+        return frozenset(m.concept for m in self.mentions(text, mask=mask, context=context))
 
     def absence_claims(self, text: str) -> list[AbsenceClaim]:
         """Statements denying a risk, in order. A claim that is itself negated ("is not well
@@ -896,7 +898,7 @@ class SafetyVocabulary:
 
     # --- internals -----------------------------------------------------------------------------------
 
-    def _prepared(self, text: str, mask: Iterable[str], context: bool) -> tuple[str, str, str, list[tuple[int, int]]]:
+    def _prepared(self, text: str, mask: Iterable[str], context: bool) -> tuple[str, str, str, list[tuple[int, int, frozenset[str]]]]:
         """``text`` lower-cased (``low``), normalised for claim patterns (``normal``: dashes '-',
         spaces ' ', apostrophes "'") and flattened for the term scan (``flat``), with the mask and,
         if ``context``, the context masks blanked out in both; plus the spans after which a drug
@@ -910,13 +912,13 @@ class SafetyVocabulary:
                 flat = masker.sub(_blank, flat)
                 if _BLANK in flat:
                     normal = _copy_blanks(flat, normal)
-        class_spans: list[tuple[int, int]] = []
+        class_spans: list[tuple[int, int, frozenset[str]]] = []
         if context and self._context_regex is not None:
             spans: list[tuple[int, int]] = _title_spans(text) if len(text) >= 30 else []
             for match in self._context_regex.finditer(normal):
                 rule = self._context_rules[int((match.lastgroup or "x0")[1:])]
                 if rule.mask == "class":
-                    class_spans.append(match.span())
+                    class_spans.append((match.start(), match.end(), rule.except_concepts))
                 elif rule.mask == "after":
                     items = self._object_after(normal, match.end(), 6)
                     spans.append((match.start(), items[-1][1] if items else match.end()))
@@ -933,14 +935,14 @@ class SafetyVocabulary:
         return low, normal, flat, class_spans
 
     def _drop_class_names(
-        self, found: list[tuple[int, int, str]], class_spans: list[tuple[int, int]]
+        self, found: list[tuple[int, int, str]], class_spans: list[tuple[int, int, frozenset[str]]]
     ) -> list[tuple[int, int, str]]:
         """Interaction-class mentions that only name a class ("is a benzodiazepine", "like other
         NSAIDs", "Class: opioids") are not claims."""
         kept = []
         for start, end, concept in found:
             if self.concepts[concept].category == "interaction" and any(
-                s + 2 <= start <= e + 1 for s, e in class_spans
+                s + 2 <= start <= e + 1 and concept not in excepted for s, e, excepted in class_spans
             ):
                 continue
             kept.append((start, end, concept))
@@ -953,7 +955,7 @@ class SafetyVocabulary:
         items: list[tuple[int, int]] = []
         cur: list[int] | None = None
         n_words = total = 0
-        after_separator = skipped_population = False
+        after_separator = after_comma = skipped_population = False
         for m in _OBJ_TOKEN.finditer(normal, pos, min(len(normal), pos + 400)):
             tok = m.group()
             if tok in _TRANSPARENT:
@@ -964,7 +966,10 @@ class SafetyVocabulary:
                     cur = None
                 n_words = 0
                 after_separator = True
+                after_comma = tok == ","
                 continue
+            if after_comma and cur is None and tok in _APPOSITION:
+                break  # "rifampicin, a potent inducer": an apposition, not another item
             if not tok[0].isalnum():
                 break
             if cur is None and skipped_population and tok in obj.population_links:
@@ -1240,7 +1245,7 @@ _TOP_KEYS = {
     "context_masks",
 }
 _CUE_KEYS = {"id", "object", "patterns", "negatable", "known_only", "max_words", "self_if_empty"}
-_CONTEXT_KEYS = {"id", "mask", "patterns"}
+_CONTEXT_KEYS = {"id", "mask", "patterns", "except_concepts"}
 _CUE_OBJECT_KEYS = {"stop_words", "verb_stops", "generic_words", "population_words", "population_links",
                     "non_safety_heads", "non_safety_tails", "end_words"}
 _CONCEPT_KEYS = {"id", "label", "category", "terms", "not_within"}
@@ -1399,7 +1404,9 @@ class _Parser:
             if mode not in ("match", "after", "before", "class"):
                 raise self.fail(f"{path}.mask", f"{mode!r} is not one of match, after, before, class")
             patterns = self.strings(obj.get("patterns"), f"{path}.patterns")
-            rules.append(_ContextRule(rid, mode, tuple(patterns), self.regex_body(patterns, f"{path}.patterns")))
+            excepted = self.strings(obj.get("except_concepts", []), f"{path}.except_concepts", allow_empty=True)
+            rules.append(_ContextRule(rid, mode, tuple(patterns), self.regex_body(patterns, f"{path}.patterns"),
+                                      frozenset(excepted)))
         return rules
 
     def phrases(self, value: Any, path: str, *, required: bool = False) -> list[str]:

@@ -139,6 +139,27 @@ _TITLE_FUNCTION = re.compile(r"(?<!\S)(?:of|on|and|in|for|with|versus|vs|the|a|a
 _TITLE_CAPITAL = re.compile(r"(?<![\w\-])[A-Z]")
 
 
+_SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n|\|")
+# A label ("- **Warfarin:** raised INR", a pack item's "Alcohol: ...") states an interaction by itself.
+_LABEL_AFTER = re.compile(r"[\s*_]*:")
+
+
+def _uncued_sentences(normal: str, cues: Sequence[int], exceptions: frozenset[str]) -> list[tuple[Any, ...]]:
+    """Sentences (as ``(-1, start, end, exceptions)``) that hold no interaction cue; ``exceptions``
+    are the interaction concepts that are claims even there (alcohol, grapefruit juice ...)."""
+    out: list[tuple[Any, ...]] = []
+    start = 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(normal)] + [len(normal)]
+    k = 0
+    for end in ends:
+        while k < len(cues) and cues[k] < start:
+            k += 1
+        if not (k < len(cues) and cues[k] < end) and ":" not in normal[start:end]:
+            out.append((-1, start, end, exceptions))
+        start = end
+    return out
+
+
 def _title_spans(text: str) -> list[tuple[int, int]]:
     """Spans of Title-Case runs that read as the title of a study or trial (see ``_TITLE_RUN``)."""
     spans = []
@@ -259,7 +280,7 @@ class _CueRule:
 @dataclass(frozen=True)
 class _ContextRule:
     id: str
-    mask: str  # "match", "after", "before" or "class"
+    mask: str  # "match", "after", "before", "class" or "interaction_cue"
     patterns: tuple[str, ...]
     body: str
     except_concepts: frozenset[str] = frozenset()  # "class" only: concepts that stay claims
@@ -677,6 +698,7 @@ class SafetyVocabulary:
         self._non_safety_tails = frozenset(normalise_word(w) for w in self._objects.non_safety_tails)
         self._not_content = self._objects.generic_words | self._objects.stop_words
         self._context_rules = tuple(context_rules)
+        self._needs_interaction_cue = any(r.mask == "interaction_cue" for r in context_rules)
         self._context_regex = (
             re.compile(r"(?<![\w\-])(?:" + "|".join(f"(?P<x{i}>{r.body})" for i, r in enumerate(context_rules))
                        + r")")
@@ -898,7 +920,7 @@ class SafetyVocabulary:
 
     # --- internals -----------------------------------------------------------------------------------
 
-    def _prepared(self, text: str, mask: Iterable[str], context: bool) -> tuple[str, str, str, list[tuple[int, int, frozenset[str]]]]:
+    def _prepared(self, text: str, mask: Iterable[str], context: bool) -> tuple[str, str, str, list[tuple[Any, ...]]]:
         """``text`` lower-cased (``low``), normalised for claim patterns (``normal``: dashes '-',
         spaces ' ', apostrophes "'") and flattened for the term scan (``flat``), with the mask and,
         if ``context``, the context masks blanked out in both; plus the spans after which a drug
@@ -912,13 +934,20 @@ class SafetyVocabulary:
                 flat = masker.sub(_blank, flat)
                 if _BLANK in flat:
                     normal = _copy_blanks(flat, normal)
-        class_spans: list[tuple[int, int, frozenset[str]]] = []
+        class_spans: list[tuple[Any, ...]] = []
         if context and self._context_regex is not None:
             spans: list[tuple[int, int]] = _title_spans(text) if len(text) >= 30 else []
+            interaction_cues: list[int] = []
+            cue_exceptions: frozenset[str] = frozenset(
+                c for r in self._context_rules if r.mask == "interaction_cue" for c in r.except_concepts
+            )
             for match in self._context_regex.finditer(normal):
                 rule = self._context_rules[int((match.lastgroup or "x0")[1:])]
                 if rule.mask == "class":
                     class_spans.append((match.start(), match.end(), rule.except_concepts))
+                elif rule.mask == "interaction_cue":
+                    interaction_cues.append(match.start())
+                    cue_exceptions = rule.except_concepts
                 elif rule.mask == "after":
                     items = self._object_after(normal, match.end(), 6)
                     spans.append((match.start(), items[-1][1] if items else match.end()))
@@ -927,6 +956,9 @@ class SafetyVocabulary:
                     spans.append((items[0][0] if items else match.start(), match.end()))
                 elif match.end() > match.start():
                     spans.append(match.span())
+            if self._needs_interaction_cue:
+                # Marks the sentences with no interaction cue: a drug class named there is not a claim.
+                class_spans.extend(_uncued_sentences(normal, interaction_cues, cue_exceptions))
             if spans:
                 # In the scanned text a masked phrase still counts as one word, so that a negation
                 # does not reach further across it than across the words it replaces.
@@ -935,16 +967,20 @@ class SafetyVocabulary:
         return low, normal, flat, class_spans
 
     def _drop_class_names(
-        self, found: list[tuple[int, int, str]], class_spans: list[tuple[int, int, frozenset[str]]]
+        self, found: list[tuple[int, int, str]], class_spans: list[tuple[Any, ...]]
     ) -> list[tuple[int, int, str]]:
         """Interaction-class mentions that only name a class ("is a benzodiazepine", "like other
         NSAIDs", "Class: opioids") are not claims."""
         kept = []
         for start, end, concept in found:
-            if self.concepts[concept].category == "interaction" and any(
-                s + 2 <= start <= e + 1 and concept not in excepted for s, e, excepted in class_spans
-            ):
-                continue
+            if self.concepts[concept].category == "interaction":
+                if any(
+                    span[0] >= 0 and span[0] + 2 <= start <= span[1] + 1 and concept not in span[2]
+                    for span in class_spans
+                ):
+                    continue
+                if any(span[0] == -1 and span[1] <= start < span[2] and concept not in span[3] for span in class_spans):
+                    continue  # no interaction cue in its sentence ("compared with non-selective NSAIDs")
             kept.append((start, end, concept))
         return kept
 
@@ -1401,8 +1437,8 @@ class _Parser:
             obj = self.keys(raw, _CONTEXT_KEYS, path)
             rid = self.rule_id(obj, path, seen, "context-mask")
             mode = self.string(obj, "mask", path)
-            if mode not in ("match", "after", "before", "class"):
-                raise self.fail(f"{path}.mask", f"{mode!r} is not one of match, after, before, class")
+            if mode not in ("match", "after", "before", "class", "interaction_cue"):
+                raise self.fail(f"{path}.mask", f"{mode!r} is not one of match, after, before, class, interaction_cue")
             patterns = self.strings(obj.get("patterns"), f"{path}.patterns")
             excepted = self.strings(obj.get("except_concepts", []), f"{path}.except_concepts", allow_empty=True)
             rules.append(_ContextRule(rid, mode, tuple(patterns), self.regex_body(patterns, f"{path}.patterns"),

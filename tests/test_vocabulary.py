@@ -686,3 +686,33 @@ def test_a_minimal_file_with_cues_works(tmp_path):
     vocab = load_vocabulary(write(tmp_path, data))
     assert cue_objects(vocab, "It may cause drowsiness in adults.") == [("may_cause", "drowsiness", "sedation", False)]
     assert cue_objects(vocab, "It may cause osteitis.") == [("may_cause", "osteitis", None, False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Cimetidine transformed the treatment of peptic ulcer disease.", "peptic_ulcer"),
+        ("Bumetanide is indicated for oedema associated with heart failure.", "oedema"),
+        ("Celecoxib caused fewer ulcers than non-selective NSAIDs in the trial.", "nsaids"),
+        ("Its receptor ratio is higher than that of typical antipsychotics.", "antipsychotics"),
+        ("Bleeding and stroke data were not retrieved.", "bleeding"),
+    ],
+)
+def test_indications_of_use_and_uncued_drug_classes_are_not_claims(vocab, text, concept):
+    assert concept not in vocab.concepts_in(text)
+    assert concept in vocab.concepts_in(text, context=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Avoid co-administration with NSAIDs, which raise lithium levels.", "nsaids"),
+        ("- **Warfarin:** the INR may rise.", "anticoagulants"),
+        ("Patients taking antipsychotics need ECG monitoring.", "antipsychotics"),
+        ("Alcohol should be avoided.", "alcohol"),
+        ("Grapefruit juice.", "grapefruit_juice"),
+        ("Treatment of hypotension caused by the drug is supportive.", "hypotension"),
+    ],
+)
+def test_cued_interactions_and_effects_stay_claims(vocab, text, concept):
+    assert concept in vocab.concepts_in(text)

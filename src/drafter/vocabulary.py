@@ -43,12 +43,41 @@ negation phrases, are compiled at load time into ONE regular expression, shaped 
 so that the regex engine tries only the branches that can match the next character; at each
 position the longest phrase wins, and one pass over a sentence finds everything.
 
+Claims found by their cue
+-------------------------
+A claim need not use a known term: "may cause X", "risk of X", "X has been reported", "side effects
+include X", "X adverse events", "(X) toxicity", "adverse drug reaction", "contraindicated in X",
+"caution in X", "monitor for X", "interacts with X", "avoid (use) with X", "should not be combined
+with X" are claims whatever X is. :meth:`SafetyVocabulary.cue_claims` finds them (``claim_cues`` in
+the data, one compiled alternation), takes X as the noun phrase the cue governs (to the clause's end;
+one claim per item of a list), gives X's concept when the vocabulary knows it and None otherwise, and
+drops objects that are benefits or mechanisms ("improved survival", "apoptosis", "signalling
+pathways"; ``cue_objects`` in the data). :meth:`SafetyVocabulary.object_supported` says whether a
+supporting text covers X: through the concept, or through X's content words after folding case,
+British/American spelling, plurals and simple inflections. :meth:`SafetyVocabulary.covered_concepts`
+reads a supporting text with the ``support_terms`` too: phrasings that cover a concept in a pack
+("Use with caution in epilepsy" covers "patients with epilepsy") without being claims in a report.
+
+Context
+-------
+Safety words are often not claims: an outcome list ("the primary endpoint was ... myocardial
+infarction"), a benefit ("reduced the risk of stroke"), a trial's qualifying event ("participants
+after myocardial infarction"), an indication of use ("the treatment of peptic ulcer disease"), a
+data request ("confirm safety in pregnant women"), a population inside a disease name ("paediatric
+neuroblastoma"), a study title in Title Case, and a drug class named as a class ("is a
+benzodiazepine", or in a sentence with no interaction cue at all). ``context_masks`` in the data
+blank these out before matching, in :meth:`~SafetyVocabulary.mentions` (``context=True``, the
+default) and in :meth:`~SafetyVocabulary.cue_claims`.
+
 Negation is NegEx-like and deliberately simple: a negation cue governs the first concept mention
 that follows it within six words in the same clause (clauses end at ``. ; : ! ?``, line breaks and
 terminators such as "but", "however", "which"), and the negation carries along a list ("no sedation,
 dizziness or respiratory depression"). Post-negation cues negate a preceding mention ("seizures were
 not observed"); pseudo-negations ("should not be used in pregnancy", "not only", "has not been
-established") are not negations; a "non-" prefix negates the term it is attached to ("non-sedating").
+established") are not negations; a "non-" prefix negates the term it is attached to ("non-sedating"). A
+negation governs only its own phrase: a preposition between the cue and the mention ends it ("no
+specific antidote for overdose", "no difference with respect to bleeding"), and instructions
+("advised not to drive") and "non-major bleeding" are not denials.
 """
 
 from __future__ import annotations

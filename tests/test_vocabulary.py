@@ -716,3 +716,11 @@ def test_indications_of_use_and_uncued_drug_classes_are_not_claims(vocab, text, 
 )
 def test_cued_interactions_and_effects_stay_claims(vocab, text, concept):
     assert concept in vocab.concepts_in(text)
+
+
+def test_a_cue_inside_an_absence_claim_is_left_to_the_absence_claim(vocab):
+    text = "Baclofen has no known interactions with smoking-cessation drugs."
+    assert [c.id for c in vocab.absence_claims(text)] == ["no_interactions"]
+    assert vocab.cue_claims(text) == []
+    assert [c.object_text for c in vocab.cue_claims("Baclofen interacts with smoking-cessation drugs.")] == [
+        "smoking-cessation drugs"]

@@ -891,7 +891,9 @@ class SafetyVocabulary:
 
         X is the noun phrase the cue governs, up to the end of its clause; an 'and'/'or'/comma list
         gives one claim per item. ``concept`` is X's vocabulary concept, or None when the vocabulary
-        does not know X (the claim stands: :meth:`object_supported` then compares words). Objects
+        does not know X (the claim stands: :meth:`object_supported` then compares words). A cue
+        inside an absence claim ("no known interactions with X") is left to :meth:`absence_claims`.
+        Objects
         that are benefits or mechanisms ("may lead to improved survival", "can induce apoptosis")
         are not claims, nor is anything inside ``mask`` or the vocabulary's context masks.
         """
@@ -944,6 +946,12 @@ class SafetyVocabulary:
                 taken.append((start, end))
                 claims.append(CueClaim(match.start(), match.end(), rule.id, start, end, text[start:end], concept,
                                        negated))
+        if claims:
+            # A cue inside an absence claim ("no known interactions with X") is that claim's, not a
+            # second one: the absence claim is what a verifier reports.
+            denials = [(a.start, a.end) for a in self.absence_claims(text)]
+            if denials:
+                claims = [c for c in claims if not any(s < c.end and c.start < e for s, e in denials)]
         claims.sort(key=lambda c: (c.object_start, c.start))
         return claims
 

@@ -724,3 +724,21 @@ def test_a_cue_inside_an_absence_claim_is_left_to_the_absence_claim(vocab):
     assert vocab.cue_claims(text) == []
     assert [c.object_text for c in vocab.cue_claims("Baclofen interacts with smoking-cessation drugs.")] == [
         "smoking-cessation drugs"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The cohort study investigated whether nasal dryness increases the risk of respiratory infection.",
+        "Refer to the national poisons database for toxicity information before prescribing.",
+        "The drug blocks replication by causing obligate chain termination.",
+        "This interaction has been documented in pharmacokinetic studies.",
+    ],
+)
+def test_open_questions_and_mechanisms_are_not_cue_claims(vocab, text):
+    assert vocab.cue_claims(text) == []
+
+
+def test_the_same_cue_with_a_safety_object_is_a_claim(vocab):
+    text = "Nasal dryness increases the risk of epistaxis."
+    assert [(c.cue, c.object_text, c.concept) for c in vocab.cue_claims(text)] == [("risk_of", "epistaxis", "bleeding")]

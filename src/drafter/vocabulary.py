@@ -309,7 +309,7 @@ class _CueRule:
 @dataclass(frozen=True)
 class _ContextRule:
     id: str
-    mask: str  # "match", "after", "before", "class" or "interaction_cue"
+    mask: str  # "match", "after", "before", "clause", "class" or "interaction_cue"
     patterns: tuple[str, ...]
     body: str
     except_concepts: frozenset[str] = frozenset()  # "class" only: concepts that stay claims
@@ -988,6 +988,9 @@ class SafetyVocabulary:
                 elif rule.mask == "after":
                     items = self._object_after(normal, match.end(), 6)
                     spans.append((match.start(), items[-1][1] if items else match.end()))
+                elif rule.mask == "clause":
+                    stop = _CLAUSE_PUNCTUATION.search(normal, match.end())
+                    spans.append((match.start(), stop.start() if stop else len(normal)))
                 elif rule.mask == "before":
                     items = self._object_before(normal, match.start(), 6)
                     spans.append((items[0][0] if items else match.start(), match.end()))
@@ -1474,8 +1477,10 @@ class _Parser:
             obj = self.keys(raw, _CONTEXT_KEYS, path)
             rid = self.rule_id(obj, path, seen, "context-mask")
             mode = self.string(obj, "mask", path)
-            if mode not in ("match", "after", "before", "class", "interaction_cue"):
-                raise self.fail(f"{path}.mask", f"{mode!r} is not one of match, after, before, class, interaction_cue")
+            if mode not in ("match", "after", "before", "clause", "class", "interaction_cue"):
+                raise self.fail(
+                    f"{path}.mask", f"{mode!r} is not one of match, after, before, clause, class, interaction_cue"
+                )
             patterns = self.strings(obj.get("patterns"), f"{path}.patterns")
             excepted = self.strings(obj.get("except_concepts", []), f"{path}.except_concepts", allow_empty=True)
             rules.append(_ContextRule(rid, mode, tuple(patterns), self.regex_body(patterns, f"{path}.patterns"),

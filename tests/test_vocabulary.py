@@ -742,3 +742,8 @@ def test_open_questions_and_mechanisms_are_not_cue_claims(vocab, text):
 def test_the_same_cue_with_a_safety_object_is_a_claim(vocab):
     text = "Nasal dryness increases the risk of epistaxis."
     assert [(c.cue, c.object_text, c.concept) for c in vocab.cue_claims(text)] == [("risk_of", "epistaxis", "bleeding")]
+
+
+def test_a_negated_population_stays_negated(vocab):
+    (mention,) = vocab.mentions("No patients with renal impairment were enrolled.")
+    assert mention.concept == "renal_impairment" and mention.negated

@@ -155,8 +155,12 @@ _CLAIM_TRANSLATION = str.maketrans(
 _WORD = re.compile(r"\w+")
 # A preposition between a negation cue and a mention ends the cue's phrase: "no specific antidote
 # for overdose", "no difference with respect to bleeding" deny the antidote or the difference, not
-# the risk. ("of" and "in" do not: "no evidence of sedation", "no increase in seizures".)
-_SCOPE_BREAK = re.compile(r"(?<!\w)(?:for|with|after|during|on|at|against|regarding|between|versus|vs|than|compared)(?!\w)")
+# the risk. ("of", "in" and "with" do not: "no evidence of sedation", "no increase in seizures",
+# "no patients with epilepsy were enrolled".)
+_SCOPE_BREAK = re.compile(
+    r"(?<!\w)(?:for|after|during|on|at|against|regarding|between|versus|vs|than|compared|with respect to|"
+    r"with regard to|in terms of)(?!\w)"
+)
 # A title written in Title Case ("Effects of Varenicline on Smoking Urge and Withdrawal"): five or
 # more capitalised words joined by at least two lower-case function words. Its words name a study,
 # not a claim.

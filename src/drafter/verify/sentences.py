@@ -13,7 +13,7 @@ from drafter.verify.identifiers import check_ids, ids_in
 from drafter.verify.levels import check_decisions_claimed
 from drafter.verify.numbers import check_numbers
 from drafter.verify.reading import normal
-from drafter.verify.safety import check_safety
+from drafter.verify.safety import check_cue_claims, check_safety
 from drafter.verify.trial_facts import check_trial_facts
 
 
@@ -32,5 +32,6 @@ def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citi
     check_trial_facts(findings, sentence, ids, where)
     check_figures(findings, sentence, where, citing.background)
     check_safety(findings, sentence, where, citing)
+    check_cue_claims(findings, sentence, where, citing)
     check_decisions_claimed(findings, sentence, where, citing)
     check_numbers(findings, sentence, where, citing, ids)

@@ -107,7 +107,7 @@ def assert_complete_outputs(out: Path, packs: dict[str, Path]) -> None:
     visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     expected = sorted([f"{pid}{suffix}" for pid in packs for suffix in OUTPUT_SUFFIXES] + ["summary.jsonl"])
     assert visible == expected, set(visible) ^ set(expected)
-    hidden = [p for p in out.iterdir() if p.name.startswith(".") and p.name not in (".cache", ".manifests")]
+    hidden = [p for p in out.iterdir() if p.name.startswith(".") and p.name not in (".cache", ".manifests", ".drafter.lock")]
     assert all(p.name.endswith(".tmp") for p in hidden), hidden  # only temporary files, never a stray output
     for pid, pack_path in packs.items():
         manifest = json.loads((out / ".manifests" / f"{pid}.json").read_text(encoding="utf-8"))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from drafter.errors import redact
 from drafter.batch import OUTCOMES, BatchResult, PackOutcome, estimate_cost
 from drafter.llm import Usage
 
@@ -25,6 +26,7 @@ class BatchProgress:
         self.live = self.console.is_terminal if live is None else live
         self.model = model
         self.counts: Counter[str] = Counter()
+        self.finished: list[PackOutcome] = []  # for Ctrl-C: what is done when the run is interrupted
         self._progress: Progress | None = None
         self._task: int | None = None
 
@@ -54,16 +56,21 @@ class BatchProgress:
 
     def update(self, outcome: PackOutcome, done: int, total: int, usage: Usage) -> None:
         self.counts[outcome.status] += 1
+        self.finished.append(outcome)
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, completed=done, status=self._status(usage))
             if outcome.status in ("bad_input", "failed"):
-                self._progress.console.print(f"{outcome.pack}: {outcome.status}: {outcome.message}", highlight=False)
+                self._progress.console.print(f"{outcome.pack}: {outcome.status}: {redact(outcome.message)}",
+                                             highlight=False, markup=False)
             return
-        message = outcome.message.removeprefix(f"{outcome.pack}: ")
+        message = redact(outcome.message.removeprefix(f"{outcome.pack}: "))
         detail = f" - {message}" if message and outcome.status in ("bad_input", "failed") else ""
-        self.console.print(f"[{done}/{total}] {outcome.pack}: {outcome.status} ({outcome.seconds:.1f} s, "
-                           f"{outcome.calls} call(s), {outcome.prompt_tokens + outcome.completion_tokens:,} tokens)"
-                           f"{detail}", highlight=False, soft_wrap=True)
+        if outcome.calls == 0 and outcome.cached_calls:
+            calls = "from cache"
+        else:
+            calls = f"{outcome.calls} call(s), {outcome.prompt_tokens + outcome.completion_tokens:,} tokens"
+        self.console.print(f"[{done}/{total}] {outcome.pack}: {outcome.status} ({outcome.seconds:.1f} s, {calls})"
+                           f"{detail}", highlight=False, soft_wrap=True, markup=False)
 
 
 def summary_table(result: BatchResult, *, dry_run: bool = False) -> Table:

@@ -28,6 +28,10 @@ A *step* is a dict; exactly one is consumed per ``POST /v1/chat/completions``:
     Reply with a raw body instead of JSON (e.g. a truncated or HTML body).
 ``{"delay": seconds, "json": ...}``
     Wait before replying, to provoke a client timeout.
+``{"content_length": n, "json": ...}``
+    Announce ``n`` as the Content-Length (e.g. more than is sent: a reply cut short).
+``{"trickle": seconds, "json": ...}``
+    Send the body one byte at a time, ``seconds`` apart (a server that never trips a read timeout).
 ``{"drop": True}``
     Read the request, then close the socket without any response.
 ``{"respond": callable}``
@@ -108,7 +112,8 @@ BATCHES_PATH = "/v1/batches"
 NO_RESPONSE_LEFT = "scripted server: no response left"
 DEFAULT_BATCH_POLLS_TO_COMPLETE = 3
 
-_STEP_KEYS = frozenset({"json", "body", "status", "headers", "delay", "drop", "respond"})
+_STEP_KEYS = frozenset({"json", "body", "status", "headers", "delay", "drop", "respond", "content_length",
+                        "trickle"})
 # Request headers never kept in `requests`: they carry credentials.
 _SECRET_REQUEST_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "cookie"})
 _MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -232,6 +237,12 @@ def validate_step(step: Mapping[str, Any], *, allow_respond: bool = True) -> Ste
     delay = step.get("delay", 0)
     if not isinstance(delay, (int, float)) or not 0 <= delay <= _MAX_DELAY:
         raise ValueError(f"'delay' must be a number of seconds in [0, {_MAX_DELAY}], got {delay!r}")
+    trickle = step.get("trickle", 0)
+    if not isinstance(trickle, (int, float)) or not 0 <= trickle <= _MAX_DELAY:
+        raise ValueError(f"'trickle' must be a number of seconds in [0, {_MAX_DELAY}], got {trickle!r}")
+    length = step.get("content_length")
+    if length is not None and (not isinstance(length, int) or length < 0):
+        raise ValueError(f"'content_length' must be a whole number of bytes, got {length!r}")
     return dict(step)
 
 
@@ -281,7 +292,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError(f"refusing request body of {length} bytes")
         return self.rfile.read(length) if length else b""
 
-    def send_body(self, status: int, body: bytes, headers: Mapping[str, str | Sequence[str]]) -> None:
+    def send_body(self, status: int, body: bytes, headers: Mapping[str, str | Sequence[str]], *,
+                  content_length: int | None = None, trickle: float = 0.0,
+                  stop: threading.Event | None = None) -> None:
+        """Send one reply; ``content_length`` announces another length, ``trickle`` paces each byte."""
         self.send_response(status)
         lower = {name.lower() for name in headers}
         if "content-type" not in lower:
@@ -291,10 +305,18 @@ class _Handler(BaseHTTPRequestHandler):
                 continue
             for item in [value] if isinstance(value, str) else value:
                 self.send_header(name, str(item))
-        self.send_header("content-length", str(len(body)))
+        self.send_header("content-length", str(len(body) if content_length is None else content_length))
         self.end_headers()
-        self.wfile.write(body)
+        if not trickle:
+            self.wfile.write(body)
+            self.wfile.flush()
+            return
         self.wfile.flush()
+        for index in range(len(body)):
+            if stop is not None and stop.wait(trickle):
+                return
+            self.wfile.write(body[index:index + 1])
+            self.wfile.flush()
 
 
 class ScriptedOpenAIServer:
@@ -627,7 +649,8 @@ class ScriptedOpenAIServer:
         headers = self._default_headers(body)
         headers.update(step.get("headers", {}))
         try:
-            handler.send_body(int(step.get("status", 200)), body, headers)
+            handler.send_body(int(step.get("status", 200)), body, headers, content_length=step.get("content_length"),
+                              trickle=float(step.get("trickle", 0)), stop=self._stop_event)
         except OSError as exc:  # client went away (e.g. it timed out during a delay)
             self._note_error(exc)
             handler.close_connection = True

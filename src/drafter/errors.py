@@ -74,7 +74,7 @@ class PackError(UserError):
 # sk-proj-..., any length from 4), bearer tokens, Google API keys, and key=... in a query string.
 _SECRET_PATTERNS = (
     _re.compile(r"\bsk-[A-Za-z0-9_\-]{4,}"),
-    _re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{4,}"),
+    _re.compile(r"\b([Bb]earer)\s+[A-Za-z0-9._~+/=\-]{4,}"),
     _re.compile(r"\bAIza[0-9A-Za-z_\-]{10,}"),
     _re.compile(r"(?i)\b((?:api[_-]?)?key|token|access_token|secret|password)=[^&\s'\"]+"),
 )
@@ -93,6 +93,6 @@ def redact(text: str) -> str:
         text = text.replace(key, REDACTED)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) + " " + REDACTED) if pattern.groups and m.group(1)
-                           and m.group(1).lower() in ("bearer", "basic") else
+                           and m.group(1).lower() == "bearer" else
                            (m.group(1) + "=" + REDACTED if pattern.groups else REDACTED), text)
     return text

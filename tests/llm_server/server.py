@@ -371,6 +371,9 @@ class ScriptedOpenAIServer:
         self._requests: list[RecordedRequest] = []
         self._errors: list[BaseException] = []
         self._stop_event = threading.Event()
+        #: Batch API: called with each result line (a dict) as a batch completes; whatever it returns is
+        #: written instead (a dict, or raw str/bytes for a line that is not JSON). For malformed-output tests.
+        self.output_line_hook: Any = None
         self._stopped_reason: str | None = None
         self._stop_lock = threading.Lock()
         self.lifetime = float(lifetime)
@@ -1010,7 +1013,8 @@ class ScriptedOpenAIServer:
         usage = _zero_usage()
         for index, line in enumerate(batch.lines):
             output, ok = self._answer_line(batch_id, index, line)
-            (succeeded if ok else failed).append(output)
+            hook = self.output_line_hook
+            (succeeded if ok else failed).append(hook(output) if hook is not None else output)
             body = output["response"]["body"]
             counted = body.get("usage") if ok and isinstance(body, dict) else None
             if isinstance(counted, dict):
@@ -1023,7 +1027,10 @@ class ScriptedOpenAIServer:
         usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
         for lines, key, suffix in ((succeeded, "output_file_id", "output"), (failed, "error_file_id", "error")):
             if lines:
-                stored = self._store_file(jsonl(lines), filename=f"{batch_id}_{suffix}.jsonl", purpose="batch_output")
+                # A line is a dict (encoded as JSON) or, from output_line_hook, raw str/bytes (a malformed line).
+                content = b"".join((item if isinstance(item, bytes) else item.encode() if isinstance(item, str)
+                                    else jsonl([item]).rstrip(b"\n")) + b"\n" for item in lines)
+                stored = self._store_file(content, filename=f"{batch_id}_{suffix}.jsonl", purpose="batch_output")
                 if stored is None:
                     obj["status"] = "failed"
                     obj["errors"] = {"object": "list", "data": [{

@@ -338,6 +338,7 @@ class _Batch:
     resume: bool = True
     retry_withheld: bool = False
     force: bool = False
+    replayed_from: str | None = None
 
     async def run_one(self, path: Path) -> PackOutcome:
         """One pack, isolated: a failure to draft or to write it is this pack's outcome, not the batch's."""
@@ -427,6 +428,8 @@ class _Batch:
             failed = with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: {exc}"), exc.usage)
             return await self._remember(failed, key)
         report = assemble(result, report_date=self.report_date)
+        if self.replayed_from is not None:  # recorded answers: the record says so, and no cost is claimed
+            report.record["provenance_note"] = f"replayed from {self.replayed_from}"
         try:
             texts = report_texts(report, self.out_dir, pack_id, self.settings.formats)
             written = await asyncio.to_thread(write_texts_atomic, texts)
@@ -499,6 +502,7 @@ async def adraft_batch(
     retry_withheld: bool = False,
     force: bool = False,
     resume: bool = True,
+    replayed_from: str | os.PathLike[str] | None = None,
 ) -> BatchResult:
     """Draft every pack of ``inputs`` into ``out_dir``; see the module docstring for the guarantees.
 
@@ -528,7 +532,8 @@ async def adraft_batch(
         limiter = AdaptiveLimiter(concurrency)
         batch = _Batch(directory, client, settings, templates, table, report_date or dt.date.today(), response_cache,
                        limiter, retry, dry_run, input_paths=frozenset(os.path.realpath(p) for p in paths),
-                       resume=resume, retry_withheld=retry_withheld, force=force)
+                       resume=resume, retry_withheld=retry_withheld, force=force,
+                       replayed_from=None if replayed_from is None else os.fspath(replayed_from))
         if on_start is not None:
             on_start(len(paths))
         usage = Usage()
@@ -540,8 +545,8 @@ async def adraft_batch(
             if not dry_run and resume:
                 write_summary(directory, [outcomes[i] for i in sorted(outcomes)])
     ordered = [outcomes[i] for i in range(len(paths))]
-    return BatchResult(ordered, round(time.monotonic() - started, 3), usage, resolved,
-                       estimate_cost(resolved, usage.prompt_tokens, usage.completion_tokens),
+    cost = None if replayed_from is not None else estimate_cost(resolved, usage.prompt_tokens, usage.completion_tokens)
+    return BatchResult(ordered, round(time.monotonic() - started, 3), usage, resolved, cost,
                        limiter.peak_in_flight, limiter.rate_limits)
 
 

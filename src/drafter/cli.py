@@ -293,7 +293,7 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     options = dict(model=args.model, concurrency=1, max_repairs=args.max_repairs,
                    max_indications=args.max_indications, formats=formats, prompts=args.prompts,
                    rules=args.rule_table, report_date=report_date, cache=None, dry_run=args.dry_run,
-                   on_progress=show, resume=False)
+                   on_progress=show, resume=False, replayed_from=None if args.dry_run else args.replay)
 
     async def run() -> object:
         if args.dry_run:
@@ -357,12 +357,12 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if args.openai_batch and not args.dry_run:
         return _openai_batch(args, formats, shard, out_dir)
     cache = None if args.no_cache or args.dry_run else Path(args.cache) if args.cache else out_dir / ".cache"
-    progress = BatchProgress(resolve_model(args.model))
+    progress = BatchProgress(resolve_model(args.model), replayed=bool(args.replay))
     options = dict(model=args.model, concurrency=args.concurrency, max_repairs=args.max_repairs,
                    max_indications=args.max_indications, formats=formats, prompts=args.prompts,
                    rules=args.rule_table, report_date=_parse_date(args.date), cache=cache, limit=args.limit,
                    shard=shard, dry_run=args.dry_run, on_progress=progress.update, on_start=progress.start,
-                   retry_withheld=args.retry_withheld, force=args.force)
+                   retry_withheld=args.retry_withheld, force=args.force, replayed_from=None if args.dry_run else args.replay)
 
     async def run() -> object:
         if args.dry_run:
@@ -385,10 +385,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         result.cost = estimate_cost(result.model, usage.prompt_tokens, usage.completion_tokens,  # type: ignore[attr-defined]
                                     batch_api=True)
     progress.console.print(summary_table(result, dry_run=args.dry_run))  # type: ignore[arg-type]
-    for line in summary_lines(result, dry_run=args.dry_run):  # type: ignore[arg-type]
-        progress.console.print(line, highlight=False)
+    for line in summary_lines(result, dry_run=args.dry_run, replayed=args.replay):  # type: ignore[arg-type]
+        progress.console.print(line, highlight=False, soft_wrap=True)
     if not args.dry_run:
-        progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False)
+        progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False, soft_wrap=True)
     if not result.outcomes:  # type: ignore[attr-defined]
         _err("batch: no pack matched the inputs (check the paths, --shard and --limit)")
         return EXIT_BAD_INPUT
@@ -441,8 +441,8 @@ def _openai_batch(args: argparse.Namespace, formats: Sequence[str], shard: tuple
         return EXIT_CHECK_FAILED
     progress.console.print(summary_table(result))
     for line in summary_lines(result):
-        progress.console.print(line, highlight=False)
-    progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False)
+        progress.console.print(line, highlight=False, soft_wrap=True)
+    progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False, soft_wrap=True)
     if not result.outcomes:
         _err("batch: no pack matched the inputs (check the paths, --shard and --limit)")
         return EXIT_BAD_INPUT

@@ -21,10 +21,12 @@ from drafter.llm import Usage
 
 
 class BatchProgress:
-    def __init__(self, model: str, *, console: Console | None = None, live: bool | None = None) -> None:
+    def __init__(self, model: str, *, console: Console | None = None, live: bool | None = None,
+                 replayed: bool = False) -> None:
         self.console = console or Console(file=sys.stdout)
         self.live = self.console.is_terminal if live is None else live
         self.model = model
+        self.replayed = replayed  # recorded answers cost nothing: no running cost is shown
         self.counts: Counter[str] = Counter()
         self.finished: list[PackOutcome] = []  # for Ctrl-C: what is done when the run is interrupted
         self._progress: Progress | None = None
@@ -50,7 +52,7 @@ class BatchProgress:
 
     def _status(self, usage: Usage) -> str:
         parts = [f"{self.counts[k]} {k}" for k in OUTCOMES if self.counts[k]]
-        cost = estimate_cost(self.model, usage.prompt_tokens, usage.completion_tokens)
+        cost = None if self.replayed else estimate_cost(self.model, usage.prompt_tokens, usage.completion_tokens)
         parts.append(f"{usage.total_tokens:,} tokens" + (f" ~${cost:.2f}" if cost is not None else ""))
         return " | ".join(parts)
 
@@ -85,9 +87,12 @@ def summary_table(result: BatchResult, *, dry_run: bool = False) -> Table:
     return table
 
 
-def summary_lines(result: BatchResult, *, dry_run: bool = False) -> list[str]:
+def summary_lines(result: BatchResult, *, dry_run: bool = False, replayed: str | None = None) -> list[str]:
     usage = result.usage
-    cost = f"~${result.cost:.2f}" if result.cost is not None else "unknown (model not in the price list)"
+    if replayed is not None:
+        cost = f"none (replayed from {replayed})"
+    else:
+        cost = f"~${result.cost:.2f}" if result.cost is not None else "unknown (model not in the price list)"
     calls = "calls estimated" if dry_run else "calls"
     return [
         f"{len(result.outcomes)} pack(s) in {result.seconds:.1f} s; {usage.requests} {calls}, "

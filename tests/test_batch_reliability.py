@@ -47,6 +47,7 @@ import pytest
 
 import drafter
 import drafter.batch
+import drafter.llm
 from drafter.batch import draft_batch
 from drafter.cache import CACHE_FORMAT
 from drafter.cli import main
@@ -546,7 +547,16 @@ MALFORMED = {
                              "json": error_body("Rate limit reached", "requests", "rate_limit_exceeded")},
     "negative_usage": _answered(_set_usage(prompt_tokens=-1_000_000, total_tokens=-999_000)),
     "absurd_usage": _answered(_set_usage(completion_tokens=2_600_000_000)),
+    "over_the_requested_bound": _answered(_set_usage(completion_tokens=20_000)),  # max_completion_tokens is 16,384
 }
+
+
+def test_every_request_bounds_its_answer(synthetic: Path, tmp_path: Path) -> None:
+    write_packs(synthetic, 2)
+    with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=30) as server:
+        draft_batch([synthetic], tmp_path / "out", client=_client(server), model=MODEL, concurrency=2)
+        bounds = [r.json.get("max_completion_tokens") for r in _chat_requests(server)]
+    assert bounds == [drafter.llm.DEFAULT_MAX_COMPLETION_TOKENS] * 2  # today: [None, None]
 
 
 @pytest.mark.parametrize("kind", sorted(MALFORMED))

@@ -45,6 +45,11 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 # and is refused rather than parsed (the token counts are checked too, see check_usage).
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 MAX_USAGE_TOKENS = 2_000_000
+# Every request bounds its answer (max_completion_tokens): a report's answer is a few thousand
+# tokens, and a model or server that runs on would otherwise be paid for without limit. An answer
+# cut at the bound comes back with finish_reason "length" and goes through the repair loop; a reply
+# that claims more completion tokens than the bound is refused (see parse_completion).
+DEFAULT_MAX_COMPLETION_TOKENS = 16_384
 
 
 def resolve_model(model: str | None) -> str:
@@ -284,11 +289,15 @@ def make_async_client(*, api_key: str | None = None, base_url: str | None = None
 
 def request_body(messages: Sequence[dict[str, str]], model: str, schema_name: str, schema: dict[str, Any],
              max_tokens: int | None) -> dict[str, Any]:
-    """The request body, exactly as sent: also the response cache's key."""
+    """The request body, exactly as sent: also the response cache's key.
+
+    ``max_tokens`` None means :data:`DEFAULT_MAX_COMPLETION_TOKENS`: no request goes out unbounded.
+    """
+    if max_tokens is not None and max_tokens < 1:
+        raise UserError(f"max_tokens: expected 1 or more, found {max_tokens}")
     body: dict[str, Any] = {"model": model, "messages": list(messages),
-                            "response_format": response_format(schema_name, schema), "temperature": 0}
-    if max_tokens:
-        body["max_completion_tokens"] = max_tokens
+                            "response_format": response_format(schema_name, schema), "temperature": 0,
+                            "max_completion_tokens": max_tokens or DEFAULT_MAX_COMPLETION_TOKENS}
     return body
 
 
@@ -345,6 +354,15 @@ def check_usage(usage: Any) -> None:
     for details, name in (("prompt_tokens_details", "cached_tokens"), ("completion_tokens_details", "reasoning_tokens")):
         if isinstance(usage.get(details), dict):
             _count(usage[details], name, f"usage.{details}")
+
+
+def check_bound(completion: Any, body: dict[str, Any]) -> None:
+    """Refuse a reply that claims more completion tokens than the request allowed (the server ignored it)."""
+    bound = body.get("max_completion_tokens")
+    used = completion.usage.completion_tokens if completion.usage is not None else 0
+    if bound and used and used > bound:
+        raise TransportFault(f"usage.completion_tokens: found {used:,}; expected at most the {bound:,} the request "
+                             "allowed (max_completion_tokens)")
 
 
 def parse_completion(payload: bytes | dict[str, Any]) -> Any:
@@ -423,7 +441,9 @@ def _sync_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
         if fault is exc:
             raise
         raise fault from (exc if isinstance(fault, ReplayMissed) else None)
-    return parse_completion(bytes(data))
+    completion = parse_completion(bytes(data))
+    check_bound(completion, body)
+    return completion
 
 
 async def _async_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
@@ -442,7 +462,9 @@ async def _async_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
         if fault is exc:
             raise
         raise fault from (exc if isinstance(fault, ReplayMissed) else None)
-    return parse_completion(bytes(data))
+    completion = parse_completion(bytes(data))
+    check_bound(completion, body)
+    return completion
 
 
 def complete(

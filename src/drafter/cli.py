@@ -432,7 +432,8 @@ def _openai_batch(args: argparse.Namespace, formats: Sequence[str], shard: tuple
                 max_indications=args.max_indications, formats=formats, prompts=args.prompts, rules=args.rule_table,
                 report_date=_parse_date(args.date), limit=args.limit, shard=shard,
                 poll_interval=0.0 if args.replay else args.poll_interval,  # a cassette has nothing to wait for
-                max_wait=args.max_wait, on_start=progress.start, on_progress=progress.update, on_event=event)
+                max_wait=args.max_wait, on_start=progress.start, on_progress=progress.update, on_event=event,
+                retry_withheld=args.retry_withheld, force=args.force)
     except BatchPending as exc:
         _err(str(exc))
         return EXIT_PENDING

@@ -43,6 +43,7 @@ from drafter.assemble import assemble, pack_fingerprint, write_report
 from drafter.batch import (
     BatchResult,
     BatchSettings,
+    STICKY,
     PackOutcome,
     ProgressCallback,
     already_done,
@@ -347,6 +348,8 @@ class _Runner:
                  rules: RuleTable, report_date: dt.date, options: _Options, on_progress: ProgressCallback | None,
                  on_event: EventCallback | None) -> None:
         self.out_dir = out_dir
+        self.retry_withheld = False
+        self.force = False
         self.sdk = without_sdk_retries(client)
         self.settings = settings
         self.templates = templates
@@ -460,8 +463,13 @@ class _Runner:
             if pack_id in in_job:
                 continue
             key = self.settings.run_key(pack_fingerprint(pack))
-            done = already_done(self.out_dir, pack_id, key)
-            if done is not None:
+            done = None if self.force else already_done(self.out_dir, pack_id, key)
+            if done is not None and done.get("status") in STICKY and not self.retry_withheld:
+                self.report(PackOutcome(name, done["status"], pack_id, outputs=done["outputs"],
+                                        message=f"{done['status']} in an earlier run with the same pack and settings; "
+                                        "--retry-withheld drafts it again"))
+                continue
+            if done is not None and done.get("status") not in STICKY:
                 self.report(PackOutcome(name, "skipped", pack_id, outputs=done["outputs"],
                                         message=f"outputs up to date ({done.get('status')})"))
                 continue
@@ -675,8 +683,13 @@ def run_openai_batch(
     on_start: Callable[[int], None] | None = None,
     on_progress: ProgressCallback | None = None,
     on_event: EventCallback | None = None,
+    retry_withheld: bool = False,
+    force: bool = False,
 ) -> OpenAIBatchResult:
     """Draft every pack of ``inputs`` into ``out_dir`` through the OpenAI Batch API (see the module docstring).
+
+    A pack an earlier run withheld stays withheld (not drafted again) unless ``retry_withheld``;
+    ``force`` drafts every pack again. A failed pack has no manifest and is submitted again.
 
     Raises :class:`BatchPending` when ``max_wait`` seconds (or ``max_polls`` status requests) pass
     while batches still run: the same call later picks them up from ``OUT/.openai-batch-state.json``.
@@ -685,7 +698,7 @@ def run_openai_batch(
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")
     if poll_interval < 0 or max_wait < 0:
         raise UserError(f"poll interval and wait must be 0 or more, found {poll_interval} and {max_wait}")
-    paths = select_inputs(inputs, shard, limit)
+    paths = select_inputs(inputs, shard, limit, out_dir=Path(out_dir))
     templates, table, settings = prepare_run(model, max_repairs, max_indications, token_budget, formats, prompts,
                                              rules)
     resolved = settings.model
@@ -695,6 +708,7 @@ def run_openai_batch(
                        retry or RetryPolicy())
     runner = _Runner(directory, client or make_client(), settings, templates, table, report_date or dt.date.today(),
                      options, on_progress, on_event)
+    runner.retry_withheld, runner.force = retry_withheld, force
     state = read_state(directory)
     resumed = runner.resume(state) if state is not None else None
     listed = {os.path.abspath(p) for p in paths}

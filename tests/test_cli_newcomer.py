@@ -143,3 +143,15 @@ def test_ctrl_c_prints_what_finished_and_keeps_the_summary(tmp_path: Path) -> No
     assert "interrupted:" in err and "pack(s) finished" in err and "Traceback" not in err, err
     lines = (out / "summary.jsonl").read_text(encoding="utf-8").splitlines()
     assert 2 <= len(lines) < 12  # what finished before Ctrl-C, counted
+
+
+def test_verify_accepts_drafters_own_json_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draft", str(BACLOFEN), "-o", str(tmp_path), "--model", MODEL, "--date", DATE, "--replay",
+                 str(CASSETTE), "--format", "json"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--pack", str(BACLOFEN), str(tmp_path / "baclofen.json")]) == 0  # today: 2, refused
+    assert "0 error(s)" in capsys.readouterr().out
+    record = json.loads((tmp_path / "baclofen.json").read_text(encoding="utf-8"))
+    record["indications"][0]["sections"]["conclusion"]["rationale"][0]["keys"] = ["PMID:99999999"]
+    (tmp_path / "tampered.json").write_text(json.dumps(record), encoding="utf-8")
+    assert main(["verify", "--pack", str(BACLOFEN), str(tmp_path / "tampered.json")]) == 1  # it is really checked

@@ -170,6 +170,21 @@ def _cmd_import_txgnn(args: argparse.Namespace) -> int:
 # --- verify -----------------------------------------------------------------------------------------
 
 
+REPORT_RECORD_SCHEMA = "drafter.report/1"
+
+
+def sections_of_record(data: object) -> object:
+    """A report record (``drafter draft``'s JSON output) as the drafted sections it holds; anything
+    else unchanged. Withheld indications have no sections and are left out, as the report leaves them."""
+    if not isinstance(data, dict) or data.get("schema") != REPORT_RECORD_SCHEMA:
+        return data
+    indications = data.get("indications")
+    if not isinstance(indications, list):
+        return data
+    return {"indications": [{"rank": i.get("rank"), "sections": i["sections"]} for i in indications
+                            if isinstance(i, dict) and i.get("sections")]}
+
+
 def _read_draft_or_text(path: str) -> ReportDraft | str:
     """A drafted-sections JSON file (ReportDraft) or any report text; UserError when unreadable."""
     try:
@@ -182,6 +197,10 @@ def _read_draft_or_text(path: str) -> ReportDraft | str:
         raise UserError(f"{path}: byte {exc.start}: expected UTF-8 text") from None
     if not path.endswith(".json"):
         return text
+    try:
+        return ReportDraft.model_validate(sections_of_record(json.loads(text)))
+    except ValueError:
+        pass  # not JSON: pydantic says where, below
     try:
         return ReportDraft.model_validate_json(text)
     except ValidationError as exc:

@@ -198,6 +198,24 @@ def test_a_folder_that_cannot_take_a_byte_is_refused_before_any_call(tmp_path: P
     assert run.returncode == 2 and "not writable" in run.stderr and "Traceback" not in run.stderr, run.stderr
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the RLIMIT_FSIZE test covers it")
+def test_a_read_only_output_folder_or_cache_is_refused_before_any_call(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    packs = tmp_path / "packs"
+    write_packs(packs, 2)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=30) as server:
+            _env(server, monkeypatch)
+            assert _batch(packs, "--out", locked) == 2
+            assert _batch(packs, "--out", tmp_path / "out", "--cache", locked) == 2
+            assert server.chat_calls == 0
+    finally:
+        locked.chmod(0o755)
+
+
 def test_a_disk_that_fills_half_way_leaves_whole_reports_a_summary_and_every_call_counted(tmp_path: Path) -> None:
     packs = tmp_path / "packs"
     write_packs(packs, 3)

@@ -96,8 +96,18 @@ def _jurisdiction_name(jurisdiction: Jurisdiction) -> str:
 
 # --- the gate and the claim patterns -----------------------------------------------------------------
 
-_GATE = re.compile(r"licen[cs]|authori[sz]|approv|market|availab|withdraw|off.label|indicated|[®™]|brand|trade.?name"
-                   r"|sold (?:as|under)", re.IGNORECASE)
+# The cheap gate: lower-cased substrings, about a microsecond for a sentence with none of them.
+_GATE_WORDS = ("licen", "authori", "approv", "market", "availab", "withdr", "label", "indicated", "\u00ae", "\u2122",
+               "brand", "trade", "sold ", "generic", "remov", "discontinu")
+
+
+def _gate(text: str) -> bool:
+    low = text.lower()
+    for word in _GATE_WORDS:
+        if word in low:
+            return True
+    return False
+
 
 _NUMBER_WORDS = {"zero": 0, "no": 0, "one": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
@@ -271,8 +281,15 @@ def _clause_after(text: str, end: int) -> str:
     return after[:match.start()] if match else after
 
 
+_ELSEWHERE = re.compile(r"\b(?:in (?:some|several|many|other|certain|various) (?:jurisdictions|countries|markets)"
+                        r"|elsewhere|abroad|internationally|worldwide|outside the [A-Z]\w*)\b")
+
+
 def _foreign_place(before: str, after: str, jurisdiction: Jurisdiction) -> tuple[str, str] | None:
     near = before[-30:] + " " + after[:45]
+    elsewhere = _ELSEWHERE.search(after[:45])
+    if elsewhere:
+        return elsewhere.group(), ""
     for written, code, _ in _places(near):
         if not _same_jurisdiction(code, written, jurisdiction):
             return written, code
@@ -331,6 +348,9 @@ def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, dru
     if kind == "neg_licence" and re.match(r"^\s+(?:[\w-]+\s+){0,2}?(?:products?|preparations?|versions?|formulations?"
                                           r"|medicines?|drugs?|copies)\b", after):
         return None  # "unapproved colchicine products": about other products, not the licensed medicine
+    if re.search(r"\b(?:number|count|list|table|details|types?|status|database|register|records?|sources?|lack)\s+of"
+                 r"\s+(?:[\w-]+\s+){0,2}$", before, re.IGNORECASE):
+        return None  # "Number of Marketing Authorisations": a heading, not a claim
     if kind == "licence" and re.search(r"\b(?:no|any|other|existing|current|alternative|several|few|only)\s+$", before,
                                        re.IGNORECASE) and not re.match(r"^\s*(?:for|in|by|as)\b", after):
         return None  # "no approved non-stimulant treatment exists": about other treatments
@@ -434,10 +454,11 @@ def _judge(claim: _Claim, text: str, pack: EvidencePack) -> Problem | None:
     span = text[claim.start:claim.end]
     where = _jurisdiction_name(jurisdiction)
     if claim.place is not None:
-        written, _ = claim.place
+        written, code = claim.place
+        other = f"'{written}'" if code else f"other jurisdictions ('{written}')"
         return Problem("REGULATORY_JURISDICTION",
-                       f"'{span}' is a claim about {written}, but this pack's regulatory data cover {where} only, "
-                       f"so it cannot be checked here; state only {where} facts from the pack.",
+                       f"'{span}' concerns {other}, but this pack's regulatory data cover {where} only, so the "
+                       f"claim cannot be checked; state only {where} facts from the pack.",
                        claim.start, claim.end)
     if claim.kind == "brand":
         return _judge_brands(claim, pack)
@@ -512,7 +533,8 @@ def _no_data_message(span: str, pack: EvidencePack, several: bool = False) -> st
     what = f"{span} are regulatory or market claims" if several else f"'{span}' is a regulatory or market claim"
     return (f"{what}, but the pack's jurisdiction record for "
             f"{_jurisdiction_name(jurisdiction)} has market status 'unknown', lists no licences and gives "
-            f"{recorded}, so nothing in the pack supports it; remove it or add the licence data to the pack.")
+            f"{recorded}, so nothing in the pack supports {'them' if several else 'it'}; remove "
+            f"{'them' if several else 'it'} or add the licence data to the pack.")
 
 
 def _judge_count(claim: _Claim, span: str, pack: EvidencePack) -> Problem | None:
@@ -564,7 +586,7 @@ def regulatory_problems(text: str, pack: EvidencePack) -> list[Problem]:
     the data, not each claim separately.
     """
     folded = fold(text)
-    if not _GATE.search(folded):
+    if not _gate(folded):
         return []
     drug_names = {pack.drug.inn.lower(), *(s.lower() for s in pack.drug.synonyms),
                   *(b.lower() for b in pack.drug.brand_names)}

@@ -277,7 +277,9 @@ def _clause_before(text: str, start: int) -> str:
 
 def _clause_after(text: str, end: int) -> str:
     after = text[end:end + 90]
-    match = re.search(r"[;()]| - |--|\. |,? (?:but|and|while|whereas|which|so|although|though) ", after)
+    match = re.search(r"[;()]| - |--|\. |,? (?:but|while|whereas|which|so|although|though) "
+                      r"|,? and (?=(?:would|will|could|may|might|should|must|is|are|was|were|has|have|had|it|its)\b)",
+                      after)
     return after[:match.start()] if match else after
 
 
@@ -365,7 +367,8 @@ def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, dru
     if kind == "indicated" and not (any(name in before.lower() for name in drug_names)
                                     or re.search(r"\b(?:it|is|are)\s*$", before)):
         return None
-    negative = kind in {"neg_licence", "offlabel", "withdrawn"} or bool(_NEGATION_BEFORE.search(before))
+    bare = _TRAILING_PLACE.sub("", before)
+    negative = kind in {"neg_licence", "offlabel", "withdrawn"} or bool(_NEGATION_BEFORE.search(bare))
     if kind == "withdrawn":
         kind, negative = "market", True
     elif kind in {"neg_licence", "offlabel", "indicated"}:
@@ -377,7 +380,7 @@ def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, dru
         found = re.match(r"^\s*(?:use|prescribing|treatment)?\s*(?:for|in)\s+(?P<cond>[^,;.()]+)", after) or found
     if found and kind == "licence":
         condition = _CONDITION_STOP.sub("", found.group("cond")).strip() or None
-        if condition and not _condition_parts(condition):
+        if condition and (not _condition_parts(condition) or _names_product(condition, drug_names)):
             condition = None
         if condition:
             end = match.end() + found.start("cond") + len(condition)
@@ -385,6 +388,7 @@ def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, dru
                   place=_foreign_place(before, after, jurisdiction))
 
 
+_TRAILING_PLACE = re.compile(r"(?:(?:the\s+)?(?:" + "|".join(p for p, _ in _REGULATORS + _COUNTRIES) + r")[\s-]*)+$")
 _LEAD_IN = re.compile(
     r"(?:(?:(?:long|well)[\s-]established|existing|current|valid|full|formal)\s+)*"
     r"(?:(?:[A-Z][\w.]*\s+){0,2}?(?:" + "|".join(p for p, _ in _REGULATORS + _COUNTRIES) + r")[\s-]*)?"
@@ -414,6 +418,12 @@ def _other_drug_subject(before: str, drug_names: set[str]) -> bool:
         return False
     word = match.group("word").lower()
     return word not in drug_names and word not in _SUBJECT_OK
+
+
+def _names_product(condition: str, drug_names: set[str]) -> bool:
+    """'the licence for Colcrys': the phrase after 'for' is a product, not an indication."""
+    words = re.findall(r"[A-Za-z][\w-]*", condition)
+    return bool(words) and all(w.lower() in drug_names or w.lower() in {"the", "its", "tablets", "capsules"} for w in words)
 
 
 def _claim_start(text: str, start: int, before: str) -> int:
@@ -541,6 +551,8 @@ def _judge_count(claim: _Claim, span: str, pack: EvidencePack) -> Problem | None
     jurisdiction = pack.jurisdiction
     known = _licence_count(jurisdiction)
     where = _jurisdiction_name(jurisdiction)
+    if _no_data(jurisdiction) and claim.number != 0:
+        return Problem("REGULATORY_NO_DATA", _no_data_message(span, pack), claim.start, claim.end)
     if known is None:
         if _no_data(jurisdiction):
             return Problem("REGULATORY_NO_DATA", _no_data_message(span, pack), claim.start, claim.end)
@@ -590,6 +602,9 @@ def regulatory_problems(text: str, pack: EvidencePack) -> list[Problem]:
         return []
     drug_names = {pack.drug.inn.lower(), *(s.lower() for s in pack.drug.synonyms),
                   *(b.lower() for b in pack.drug.brand_names)}
+    for licence in pack.jurisdiction.licences:
+        if licence.product:
+            drug_names.add(licence.product.split()[0].lower())
     claims = sorted(_find_claims(folded, pack.jurisdiction, drug_names), key=lambda c: c.start)
     problems = [p for p in (_judge(c, folded, pack) for c in claims) if p is not None]
     no_data = [p for p in problems if p.code == "REGULATORY_NO_DATA"]

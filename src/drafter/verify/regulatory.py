@@ -186,10 +186,10 @@ _CONDITION = re.compile(
     r"^(?:\s*(?:,\s*)?(?:in (?:the )?[A-Z][\w.]*(?: [A-Z]\w*)?|by (?:the )?[A-Z][\w.]*(?: [A-Z]\w*)?|(?:only|solely"
     r"|specifically|mainly|primarily|there|here|as a medicine|as a treatment|as therapy|as an? \w+|indications?"
     r"|use|treatment))){0,3}\s*(?:,\s*)?(?:(?:for|to treat|in the (?:treatment|management|prophylaxis|prevention) of"
-    r"|as a treatment for|as treatment for|in|of)\s+)(?P<cond>[^,;.()\[\]:]+)",
+    r"|as a treatment for|as treatment for|in)\s+)(?P<cond>[^,;.()\[\]:]+)",
 )
 _CONDITION_STOP = re.compile(
-    r"\s(?:since|until|but|which|where|because|although|though|while|whereas|with (?:a|an|the|its|no)|by|under|as"
+    r"\s(?:(?:for|over) (?:decades|years|many|more|several|the past|\d)|in \d{4}|since|until|but|which|where|because|although|though|while|whereas|with (?:a|an|the|its|no)|by|under|as"
     r"|in (?:the )?(?:UK|US|EU|USA|United|Europe|Great Britain|Britain|England)|is|are|was|were|has|have|had|and (?:is|has"
     r"|was|are|have)|so|yet|that|who|through|via|from|at|on|than|rather|although)\b.*$",
 )
@@ -367,6 +367,9 @@ def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, dru
     if kind == "indicated" and not (any(name in before.lower() for name in drug_names)
                                     or re.search(r"\b(?:it|is|are)\s*$", before)):
         return None
+    other = re.match(r"^\s+of\s+(?:the\s+|low-dose\s+|high-dose\s+)?([A-Za-z][\w-]*)", after)
+    if other and other.group(1).lower() not in drug_names and kind in {"licence", "neg_licence"}:
+        return None  # "the approval of atomoxetine in 2004": another medicine's licence
     bare = _TRAILING_PLACE.sub("", before)
     negative = kind in {"neg_licence", "offlabel", "withdrawn"} or bool(_NEGATION_BEFORE.search(bare))
     if kind == "withdrawn":
@@ -376,6 +379,8 @@ def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, dru
     condition = None
     end = match.end()
     found = _CONDITION.match(after)
+    if match.lastgroup == "indicated":
+        found = re.match(r"^\s*(?P<cond>[^,;.()\[\]:]+)", after)
     if match.group().lower().startswith("off") and kind == "licence":
         found = re.match(r"^\s*(?:use|prescribing|treatment)?\s*(?:for|in)\s+(?P<cond>[^,;.()]+)", after) or found
     if found and kind == "licence":

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from drafter.extract import fold
 from drafter.pack.models import EvidencePack, Jurisdiction, MarketStatus
@@ -133,7 +133,7 @@ _CLAIM = re.compile(
     r"|equivalents?)\b|\b(?:widely|readily) available\b(?=[^.;]{0,60}\b(?:UK|U\.K\.|US|USA|EU|Europe|generic\w*"
     r"|prescription|pharmac\w*|market\w*|worldwide|countries|inexpensive|cheap|low[- ]cost)\b)|\bon the (?:\w+ )?market\b|\b(?:commercially|generically) available\b"
     r"|\bavailab(?:le|ility) (?:(?:widely|generically|commercially) )?(?:in (?:the )?(?:" + _PLACE_NAMES + r")\b|on (?:the )?(?:NHS|prescription)"
-    r"|over the counter|as (?:a )?generic|as [A-Z]))"
+    r"|over the counter|as (?:a )?generic|as (?-i:[A-Z])))"
     r"|(?P<brand>\b(?:brand(?:ed)?(?: names?)?|trade ?names?|proprietary names?|marketed as|sold as"
     r"|sold under(?: the (?:brand|trade) names?)?)\b)"
     r"|(?P<mark>[®™])",
@@ -147,7 +147,8 @@ _HEDGE_BEFORE = re.compile(
     r"|before|prior to|pending|await\w*|if|whether|unless|until|new|future|potential|possible|eventual|pathway to"
     r"|route to|than|confirm\w*|verif\w*|check\w*|consult\w*|query|queried|search\w*|ask\w*|request\w*|expect\w*"
     r"|hope\w*|plan(?:s|ned|ning)?|intend\w*|aim\w*|towards|regardless|lead to|led to|enable|allow|justify|warrant\w*"
-    r"|reach|achieve|wider|broader|additional|further|extended|extension of|expanded|formal|without)\b[^.;]*$",
+    r"|reach|achieve|wider|broader|additional|further|extended|extension of|expanded|formal|without|in accordance with"
+    r"|in line with|subject to|consistent with|submit\w*|submission|fil(?:ed|ing) for|dialogue)\b[^.;]*$",
     re.IGNORECASE,
 )
 _HEDGE_AFTER = re.compile(
@@ -155,7 +156,26 @@ _HEDGE_AFTER = re.compile(
     r"|(?:is|are|be)\s+(?:needed|required|necessary|sought|pending|warranted|expected|unlikely|likely)"
     r"|application|applications|submission|submissions|variation|variations|extension|pathway|route|process"
     r"|procedure|strategy|requirements?|dossier|package|decision|review|timeline|path|status (?:must|should|needs?)"
-    r"|database|register|registers|records?)\b",
+    r"|database|register|registers|records?|data|details|information|position|landscape|numbers?|status"
+    r"|situation|picture|queries|query|search|searches|lookup|check|checks|verification|gap|gaps)\b",
+    re.IGNORECASE,
+)
+# A request for data ("Confirm current UK product licences", "Prescribers should consult the MHRA
+# register for approved indications") asserts nothing, wherever in the sentence its claim words are.
+_REQUEST = re.compile(
+    r"^[\s>*#|\-\d.]*(?:\*\*[^*]{1,60}\*\*\s*:?\s*)?(?:[\w ,/-]{1,40}:\s*)?(?:\*\*)?(?:please\s+)?"
+    r"(?:confirm|verify|check|consult|obtain|review|retrieve|query|request|resolve|update|ensure|seek|contact|refer|see"
+    r"|engage|establish|clarify|determine|investigate|correct|remediate|re-?run|cross-?check|validate|source)"
+    r"\s+(?-i:[a-z(])"
+    r"|\b(?:should|must|please|recommend\w*|advised to|need to|needs to)\s+(?:\w+\s+)?(?:consult|confirm|verify"
+    r"|check|refer|review|obtain|retrieve|cross-?check|validate)\b",
+    re.IGNORECASE,
+)
+# A sentence about what the pack holds ("no MHRA licences were retrieved in this dataset").
+_PACK_META = re.compile(
+    r"\b(?:this|the|current|our|its)\s+(?:evidence\s+pack|pack|dataset|data\s?set|system|pipeline|database"
+    r"|data(?:\s+source)?|records?|query|search|retrieval)\b|\b(?:retrieved|returned|recorded|captured|on record"
+    r"|identified|listed)\b|\bdata gaps?\b",
     re.IGNORECASE,
 )
 # Approvals of something other than the medicine.
@@ -172,7 +192,7 @@ _OTHER_OBJECT_AFTER = re.compile(
     r"|(?:\w+[\s\-]+)?(?:doses?|dosing|dosages?|regimens?|strengths?|labels?|labell?ing|prescribing information"
     r"|product information|SmPCs?|summar(?:y|ies) of product characteristics|leaflets?|formulations?|routes?"
     r"|maximum|max|range|protocols?|trials?|studies|study|devices?|tests?|assays?|comparators?|endpoints?"
-    r"|outcomes?|biomarkers?|surrogate))\b",
+    r"|outcomes?|biomarkers?|surrogate|warnings?|contraindications?|posology|populations?|guidance|wording|texts?))\b",
     re.IGNORECASE,
 )
 _NEGATION_BEFORE = re.compile(
@@ -264,6 +284,7 @@ class _Claim:
     number: int | None = None  # for counts; -1 means "several"
     brands: tuple[str, ...] = ()
     place: tuple[str, str] | None = None  # (written name, country code) of a foreign jurisdiction
+    about_pack: bool = False  # the sentence speaks of what the pack or dataset holds
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -348,8 +369,16 @@ def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, dru
     if _OTHER_OBJECT_AFTER.match(after):
         return None
     if kind == "neg_licence" and re.match(r"^\s+(?:[\w-]+\s+){0,2}?(?:products?|preparations?|versions?|formulations?"
-                                          r"|medicines?|drugs?|copies)\b", after):
+                                          r"|medicines?|drugs?|copies|importation|imports?|supply|specials"
+                                          r"|supplements?|indications?)\b", after):
         return None  # "unapproved colchicine products": about other products, not the licensed medicine
+    if re.match(r"^\s+(?-i:[A-Z])[\w-]*\s*\|", after):
+        return None  # a table header cell: "| Approved Indication |"
+    plural = re.match(r"^\s+(?:(?!(?:in|on|at|by|for|of|to|as|the|this|that|these|a|an|its|their|and|or|is|are|was"
+                      r"|were|has|have|been|across|within|under|with|since|from)\b)(?-i:[a-z])[\w-]*\s+){0,2}?"
+                      r"((?-i:[a-z])[\w-]*[^s\W]s)\b(?!\s+(?:for|of|in|to)\b)", after)
+    if plural and kind == "licence" and plural.group(1).lower() not in _OWN_PLURALS:
+        return None  # "recently approved anti-CGRP antibodies": other products
     if re.search(r"\b(?:number|count|list|table|details|types?|status|database|register|records?|sources?|lack)\s+of"
                  r"\s+(?:[\w-]+\s+){0,2}$", before, re.IGNORECASE):
         return None  # "Number of Marketing Authorisations": a heading, not a claim
@@ -401,8 +430,11 @@ _LEAD_IN = re.compile(
 )
 
 
+_OWN_PLURALS = frozenset({"indications", "uses", "products", "preparations", "formulations", "medicines", "doses",
+                          "strengths", "presentations", "generics", "tablets", "capsules", "injections", "forms",
+                          "versions"})
 _SUBJECT = re.compile(
-    r"(?P<word>[A-Za-z][\w-]*)(?:\s*[®™])?\s+(?:is|are|was|were|has been|have been|had been|remains|remained|became|been"
+    r"(?P<word>[A-Za-z][\w-]*)(?:\s*[®™])?(?:\s*\([^()]{1,60}\))?,?\s+(?:is|are|was|were|has been|have been|had been|remains|remained|became|been"
     r"|is not|was not|has not been)\s+(?:(?:currently|also|only|already|now|not|formally|widely|first|still|an?|the"
     r"|established|long-established|well-established|fully|originally|initially|since)\s+)*$",
     re.IGNORECASE,
@@ -488,6 +520,8 @@ def _judge(claim: _Claim, text: str, pack: EvidencePack) -> Problem | None:
         return None
     if claim.kind == "licence" and claim.negative and span.lower().startswith(("off", "outside")):
         return None  # off-label use with no condition named: the pack cannot contradict it
+    if claim.negative and claim.about_pack and _no_data(jurisdiction):
+        return None  # "no MHRA licences were retrieved in this pack": true of a pack without licence data
     if _no_data(jurisdiction):
         return Problem("REGULATORY_NO_DATA", _no_data_message(span, pack), claim.start, claim.end)
     status = jurisdiction.market_status
@@ -556,6 +590,8 @@ def _judge_count(claim: _Claim, span: str, pack: EvidencePack) -> Problem | None
     jurisdiction = pack.jurisdiction
     known = _licence_count(jurisdiction)
     where = _jurisdiction_name(jurisdiction)
+    if _no_data(jurisdiction) and claim.number == 0 and (claim.about_pack or known == 0):
+        return None  # "0 licences recorded in this dataset"
     if _no_data(jurisdiction) and claim.number != 0:
         return Problem("REGULATORY_NO_DATA", _no_data_message(span, pack), claim.start, claim.end)
     if known is None:
@@ -610,7 +646,9 @@ def regulatory_problems(text: str, pack: EvidencePack) -> list[Problem]:
     for licence in pack.jurisdiction.licences:
         if licence.product:
             drug_names.add(licence.product.split()[0].lower())
-    claims = sorted(_find_claims(folded, pack.jurisdiction, drug_names), key=lambda c: c.start)
+    about_pack = bool(_PACK_META.search(folded))
+    claims = sorted((replace(c, about_pack=about_pack) for c in _find_claims(folded, pack.jurisdiction, drug_names)
+                     if not _REQUEST.search(folded[:c.start])), key=lambda c: c.start)
     problems = [p for p in (_judge(c, folded, pack) for c in claims) if p is not None]
     no_data = [p for p in problems if p.code == "REGULATORY_NO_DATA"]
     if len(no_data) > 1:

@@ -159,6 +159,13 @@ def _clause_before(text: str, start: int) -> str:
 
 
 def _is_claim(text: str, cue: _Cue) -> bool:
+    word = text[cue.start:cue.end]
+    if " " in word and word.istitle() and re.search(r"(?-i:[A-Z])\w*\s+(?:of\s+)?$|[&]\s*$", text[:cue.start]) \
+            and not re.search(r"(?:^|[.!?|]\s*)$", text[:cue.start]):
+        return False  # part of a name: "Cochrane Database of Systematic Reviews", "BMJ Case Reports"
+    cell_start, cell_end = text.rfind("|", 0, cue.start), text.find("|", cue.end)
+    if cell_start >= 0 and cell_end >= 0 and cell_end - cell_start <= 32:
+        return False  # a short table cell ("| Observational |") is a column value, read by the table checks
     before = _clause_before(text, cue.start)
     after = text[cue.end:cue.end + 80]
     if _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.match(after):
@@ -215,6 +222,8 @@ def _article_record(article: Article) -> _Record:
     supports, contradicts = (set(s) for s in _ARTICLE_PROFILES.get(study_type, (set(), set())))
     types_text = " ".join(article.publication_types)
     supports |= _text_features(" ".join(filter(None, [types_text, article.title, article.abstract])))
+    if re.search(r"systematic|cochrane", types_text, re.IGNORECASE):
+        supports.add(SR)  # "Systematic Case Review", "Cochrane Review"
     if study_type is StudyType.PRECLINICAL and re.search(r"animal|rats?\b|mice|mouse|rodent|murine", types_text + " "
                                                           + (article.title or ""), re.IGNORECASE):
         supports.add(ANIMAL)
@@ -302,9 +311,12 @@ _GAP = re.compile(r"^[\s,;:()\[\]/&#-]*(?:(?:and|or|PMIDs?|PubMed|refs?\.?)[\s,;
 
 # Between a design word and an id, a new list item or clause means the id is not the word's study:
 # "preclinical studies, and a randomised trial (NCT...)", "a Phase 2 trial (NCT...), multiple preclinical studies".
-_SEPARATE = re.compile(r";|\b(?:and|or|while|whereas|but|plus)\s+(?:a|an|the|one|two|three|four|several|multiple|many"
-                       r"|other|some|further|additional|various|numerous|\d+)\b|,\s+(?:and\s+)?(?:multiple|several|many"
-                       r"|numerous|other|further|additional|various|some|two|three|four|\d+)\b|,\s+(?:while|whereas|but)\b",
+_SEPARATE = re.compile(r";|\b(?:and|or|while|whereas|but|plus|alongside|with)\s+(?:a|an|the|one|two|three|four|several"
+                       r"|multiple|many|other|some|further|additional|various|numerous|recent|newer|later|subsequent"
+                       r"|earlier|older|larger|more|\d+)\b|,\s+(?:and\s+)?(?:multiple|several|many|numerous|other|further"
+                       r"|additional|various|some|two|three|four|\d+)\b|,\s+(?:while|whereas|but)\b"
+                       r"|\b(?:multiple|several|numerous|many|various)\s+(?:\w+\s+){0,2}?(?:studies|trials|reviews|analyses"
+                       r"|reports|publications|papers|cohorts)\b|\bper\b|\b(?:based on|building on|informed by)\b",
                        re.IGNORECASE)
 
 
@@ -325,7 +337,7 @@ def _attached(cue: _Cue, text: str, mentions: list[tuple[int, int, int]], count:
             group.append(mention)
         return {m[2] for m in group}
     before = [m for m in mentions if m[1] <= cue.start]
-    if not before or _SEPARATE.search(text[before[-1][1]:cue.start]):
+    if not before or _SEPARATE.search(text[before[-1][1]:cue.end]):
         return set()
     group = [before[-1]]
     for mention in reversed(before[:-1]):

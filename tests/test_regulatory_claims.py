@@ -106,6 +106,21 @@ FAITHFUL = [
     ("baclofen-uk", "Confirm current UK product licences with the MHRA."),
     ("baclofen-uk", "Report suspected adverse reactions via the Yellow Card Scheme at https://yellowcard.mhra.gov.uk/."),
     ("baclofen-uk", "| Number of Marketing Authorisations | 0 (data gap) |"),
+    ("baclofen-uk", "No MHRA marketing authorisation records were retrieved for baclofen in this evidence pack."),
+    ("baclofen-uk", "The absence of licence data in this pack likely reflects an upstream retrieval gap."),
+    ("baclofen-uk", "Prescribers should consult the MHRA register for up-to-date authorisation details and approved "
+                    "indications."),
+    ("baclofen-uk", "- **Regulatory verification**: Confirm current MHRA authorisation status and licensed indications."),
+    ("baclofen-uk", "| Marketing Authorisation Number | Product Name | Dosage Form | Approved Indication |"),
+    ("baclofen-uk", "Pharmacists should compare it with currently approved non-stimulant medicines such as atomoxetine."),
+    ("baclofen-uk", "All prescribing decisions must follow current guidelines, in accordance with MHRA authorisations."),
+    ("baclofen", "The approval of atomoxetine in 2004 provided a non-stimulant option."),
+    ("baclofen", "Clinicians know baclofen well because it has been approved for spasticity for decades."),
+    ("baclofen", "Baclofen is indicated for the relief of spasticity of voluntary muscle."),
+    ("baclofen", "The approval of baclofen for spasticity dates from the 1970s."),
+    ("baclofen", "Burosumab (Crysvita) is separately licensed by the MHRA for XLH."),
+    ("baclofen", "Dose reduction is indicated in renal impairment."),
+    ("baclofen", "The approved SmPC lists drowsiness as very common."),
 ]
 
 
@@ -156,6 +171,13 @@ FAULTY = [
     ("hydroxychloroquine-gb", "Hydroxychloroquine is not licensed for rheumatoid arthritis.", ["REGULATORY_MISMATCH"]),
     ("tizanidine-gb", "Tizanidine is licensed for stiff-person syndrome in the UK.", ["REGULATORY_UNSUPPORTED"]),
     ("tizanidine-gb", "Tizanidine was discontinued from the UK market.", ["REGULATORY_MISMATCH"]),
+    ("baclofen", "Baclofen is indicated in the treatment of alcohol use disorder.", ["REGULATORY_UNSUPPORTED"]),
+    ("baclofen", "High-dose baclofen was approved for alcohol dependence in France in 2018.",
+     ["REGULATORY_JURISDICTION"]),
+    ("baclofen", "Baclofen is approved for alcohol use disorder in some jurisdictions.", ["REGULATORY_JURISDICTION"]),
+    ("baclofen-uk", "Baclofen is not marketed in the UK.", ["REGULATORY_NO_DATA"]),
+    ("baclofen-uk", "As a licensed medicine with decades of post-marketing experience, baclofen is a good candidate.",
+     ["REGULATORY_NO_DATA"]),
 ]
 
 

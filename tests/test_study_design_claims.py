@@ -91,6 +91,18 @@ FAITHFUL = [
                                                "symptoms did not improve."),
     ("hydroxychloroquine-gb", "PMID:33031652", "Unlike double-blind trials, RECOVERY (PMID 33031652) compared usual care "
                                                "with usual care plus a drug."),
+    ("hydroxychloroquine-gb", "NCT04381936", "RECOVERY (NCT04381936) was not blinded."),
+    ("baclofen", "PMID:21300040", "These findings (PMID 21300040) have not yet been replicated in patients."),
+    ("baclofen", "PMID:21300040", "Clinical evidence is limited to one animal study (PMID 21300040)."),
+    ("baclofen", "PMID:21300040 PMID:25868070", "Both preclinical and early clinical data support further study."),
+    ("baclofen", "PMID:24971600", "As reviewed elsewhere (PMID 24971600), rodent studies show reduced nicotine intake."),
+    ("baclofen", "PMID:24971600", "A review of GABA-B agents in addiction (PMID 24971600) summarised evidence from animal "
+                                  "models and human laboratory studies."),
+    ("colchicine-us", "PMID:31733140", "Observational data have been mixed, but the randomised evidence (PMID 31733140) "
+                                       "is consistent."),
+    ("colchicine-us", "NCT02551094", "COLCOT (NCT02551094) compared colchicine against placebo in a randomised design."),
+    ("hydroxychloroquine-gb", "PMID:33031652", "A Cochrane-style systematic review of randomised trials would be needed "
+                                               "to pool RECOVERY (PMID 33031652) with other data."),
 ]
 
 
@@ -151,6 +163,10 @@ FAULTY = [
                                                "reduce mortality.", ["DESIGN_UNSUPPORTED"]),
     ("hydroxychloroquine-gb", "PMID:33031652", "The trial was open-label rather than placebo-controlled (PMID 33031652).",
      ["DESIGN_UNSUPPORTED"]),
+    ("hydroxychloroquine-gb", "NCT00632866", "JOQUER (NCT00632866) was not blinded.", ["DESIGN_MISMATCH"]),
+    ("baclofen", "PMID:21300040", "Baclofen improved attention in patients with ADHD in a double-blind crossover study "
+                                  "(PMID 21300040).", ["DESIGN_MISMATCH", "DESIGN_UNSUPPORTED"]),
+    ("colchicine-us", "PMID:31733140", "Observational data (PMID 31733140) show fewer events.", ["DESIGN_MISMATCH"]),
     # a statement citing two items, the design word written beside the wrong one
     ("baclofen", "PMID:21300040 PMID:25868070", "A randomised trial (PMID 21300040) and an animal study "
                                                 "(PMID 25868070) both point the same way.",

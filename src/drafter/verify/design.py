@@ -100,6 +100,8 @@ def _gate(text: str, population: bool) -> bool:
 
 # Supported by: a record stating any of these features supports the claimed one.
 _IMPLIED_BY = {HUMAN: {HUMAN, HEALTHY, CHILDREN}, PRECLINICAL: {PRECLINICAL, ANIMAL, IN_VITRO}}
+# Population and species words that a review's record cannot settle either way.
+_SCOPE = {CHILDREN, HEALTHY, ANIMAL, IN_VITRO, PRECLINICAL}
 # Claims that are only errors when contradicted: "in patients" on a review is not worth a finding.
 _LENIENT = {HUMAN}
 
@@ -115,7 +117,7 @@ _HEDGE_BEFORE = re.compile(
 _HEDGE_AFTER = re.compile(
     r"^[^.;]{0,50}?\b(?:(?:is|are|would be|will be|remains?|were) (?:still )?(?:needed|required|necessary|warranted"
     r"|lacking|missing|absent|awaited|unavailable|not available|yet to)|(?:has|have) (?:not|yet to|never)"
-    r"|(?:does|do) not exist|(?:would|should|could|might|will) (?:be|help|clarify|establish|confirm|determine"
+    r"|(?:is|are|was|were|remains?) (?:limited|restricted|confined) to|(?:does|do) not exist|(?:would|should|could|might|will) (?:be|help|clarify|establish|confirm|determine"
     r"|test|address|resolve|answer|strengthen|provide))\b",
     re.IGNORECASE,
 )
@@ -131,6 +133,13 @@ _CONSTITUENT = re.compile(
 _SAFETY_CONTEXT = re.compile(
     r"\b(?:caution|contraindicated|avoid\w*|reduce|reduction|monitor\w*|not recommended|care|risk|adjust\w*|dose"
     r"|dosing|titrat\w*|prescrib\w*|toxicity|accumulat\w*)\b[^.;]*$",
+    re.IGNORECASE,
+)
+
+
+_UNTESTED = re.compile(
+    r"\b(?:not|never|no|yet to|untested|unexplored|unknown|uncertain|unclear|remains? to|has to|have to|translat\w*"
+    r"|extrapolat\w*|replicat\w*|confirm\w*|relevance|applicab\w*|generali[sz]\w*)\b[^.;]*$",
     re.IGNORECASE,
 )
 
@@ -174,6 +183,8 @@ def _is_claim(text: str, cue: _Cue) -> bool:
         return False
     if cue.feature in {HUMAN, CHILDREN, HEALTHY} and _SAFETY_CONTEXT.search(before):
         return False
+    if cue.feature in {HUMAN, CHILDREN, HEALTHY, ANIMAL, IN_VITRO} and _UNTESTED.search(before):
+        return False  # "not yet replicated in patients": a population the evidence lacks
     return True
 
 
@@ -372,8 +383,8 @@ def design_problems(text: str, cited: Sequence[Article | Trial]) -> list[Problem
         attached = [records[i][1] for i in sorted(_attached(cue, folded, mentions, len(records)))]
         if not attached:
             continue
-        if cue.feature in {CHILDREN, HEALTHY} and any(r.secondary for r in attached):
-            continue  # a review's population is not recorded; only a primary study's can be wrong
+        if cue.feature in _SCOPE and any(r.secondary for r in attached):
+            continue  # a review's scope (species, ages) is not recorded; only a primary study's can be wrong
         accepted = _IMPLIED_BY.get(cue.feature, {cue.feature})
         if any(record.supports & accepted for record in attached):
             continue

@@ -290,7 +290,10 @@ class _Claim:
 def _clause_before(text: str, start: int) -> str:
     """The words before a claim in its own clause, at most 70 characters."""
     before = text[max(0, start - 70):start]
-    cut = max(before.rfind(";"), before.rfind("("), before.rfind(":"), before.rfind(" - "), before.rfind("--"))
+    opened = before.rfind("(")
+    if opened >= 0 and ")" in before[opened:]:
+        opened = -1  # a closed parenthesis ("Burosumab (Crysvita) is ...") stays in the clause
+    cut = max(before.rfind(";"), opened, before.rfind(":"), before.rfind(" - "), before.rfind("--"))
     for joiner in (" but ", " while ", " whereas ", " although ", " though ", ", and ", ", so "):
         cut = max(cut, before.rfind(joiner))
     return before[cut + 1:] if cut >= 0 else before
@@ -310,7 +313,7 @@ _ELSEWHERE = re.compile(r"\b(?:in (?:some|several|many|other|certain|various) (?
 
 def _foreign_place(before: str, after: str, jurisdiction: Jurisdiction) -> tuple[str, str] | None:
     near = before[-30:] + " " + after[:45]
-    elsewhere = _ELSEWHERE.search(after[:45])
+    elsewhere = _ELSEWHERE.search(after)
     if elsewhere:
         return elsewhere.group(), ""
     for written, code, _ in _places(near):
@@ -435,7 +438,7 @@ _OWN_PLURALS = frozenset({"indications", "uses", "products", "preparations", "fo
                           "versions"})
 _SUBJECT = re.compile(
     r"(?P<word>[A-Za-z][\w-]*)(?:\s*[®™])?(?:\s*\([^()]{1,60}\))?,?\s+(?:is|are|was|were|has been|have been|had been|remains|remained|became|been"
-    r"|is not|was not|has not been)\s+(?:(?:currently|also|only|already|now|not|formally|widely|first|still|an?|the"
+    r"|is not|was not|has not been)\s+(?:(?:\w+ly|currently|also|only|already|now|not|formally|widely|first|still|an?|the"
     r"|established|long-established|well-established|fully|originally|initially|since)\s+)*$",
     re.IGNORECASE,
 )

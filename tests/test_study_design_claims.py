@@ -215,3 +215,46 @@ def test_codes_have_severity_and_description() -> None:
     assert set(CODES) == {"DESIGN_MISMATCH", "DESIGN_UNSUPPORTED"}
     for severity, description in CODES.values():
         assert severity == "error" and description.endswith(".")
+
+
+# --- the catalogue cases waiting for the verifier to wire this module --------------------------------
+
+PENDING = ROOT / "tests" / "catalogue_pending" / "design.json"
+
+
+def _pending_cases() -> list[dict]:
+    import json
+
+    return json.loads(PENDING.read_text(encoding="utf-8"))
+
+
+def _case_sentences(case: dict) -> list[tuple[str, list[Article | Trial]]]:
+    """(sentence, cited items) as the verifier will pass them: a statement's keys, or the ids a line writes."""
+    import re
+
+    from drafter.extract import split_sentences
+
+    name = Path(case["pack"]).stem
+    by_id: dict[str, Article | Trial] = {}
+    for indication in pack(name).predicted_indications:
+        for trial in indication.trials:
+            by_id[trial.key] = trial
+        for article in indication.articles:
+            by_id[article.key] = article
+            by_id[article.pmid] = article
+    if case["mode"] == "markdown":
+        lines = case["text"] if isinstance(case["text"], list) else case["text"].splitlines()
+        return [(s.text, [by_id[i] for i in re.findall(r"\b(?:\d{8}|NCT\d{8})\b", s.text) if i in by_id])
+                for line in lines for s in split_sentences(line)]
+    found = []
+    for statement in case["statements"]:
+        text, keys = (statement, []) if isinstance(statement, str) else (statement["text"], statement.get("keys", []))
+        found.extend((s.text, [by_id[k] for k in keys]) for s in split_sentences(text))
+    return found
+
+
+@pytest.mark.parametrize("case", _pending_cases(), ids=[c["id"] for c in _pending_cases()])
+def test_pending_catalogue_case_agrees_with_the_module(case: dict) -> None:
+    assert case["id"].startswith("design-") and case["about"] and set(case["expect"]) <= set(CODES)
+    got = sorted(p.code for text, items in _case_sentences(case) for p in design_problems(text, items))
+    assert got == sorted(case["expect"]), case["about"]

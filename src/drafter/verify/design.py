@@ -34,7 +34,8 @@ from drafter.verify.problems import Problem
 
 #: code -> (severity, one-line description), for the verifier's code table and the README.
 CODES: dict[str, tuple[str, str]] = {
-    "DESIGN_MISMATCH": ("error", "A study-design or population word contradicts the cited item's study type or trial design."),
+    "DESIGN_MISMATCH": ("error",
+                        "A study-design or population word contradicts the cited item's study type or trial design."),
     "DESIGN_UNSUPPORTED": ("error", "A study-design or population word that the cited item's record does not state."),
 }
 
@@ -62,11 +63,13 @@ _FEATURE_PATTERNS: tuple[tuple[str, str], ...] = (
              r"|registry-based) (?:cohort|study|studies|analysis)\b|\bobservational\b|\bcase-control\b"),
     (CASE_SERIES, r"\bcase[- ]series\b"),
     (CASE_REPORT, r"\bcase reports?\b|\bsingle[- ]patient report\b"),
-    (HEALTHY, r"\b(?:(?:in|among|involving|enrolling|recruiting)\s+(?:\d[\d,]*\s+)?)?healthy (?:adult |male |female )?(?:volunteers|subjects|participants|individuals|adults|men|women)\b"),
+    (HEALTHY, r"\b(?:(?:in|among|involving|enrolling|recruiting)\s+(?:\d[\d,]*\s+)?)?healthy (?:adult |male "
+              r"|female )?(?:volunteers|subjects|participants|individuals|adults|men|women)\b"),
     (CHILDREN, rf"\b(?:in|among|involving|enrolling|recruiting)\s+{_POP}(?:children|adolescents|infants|neonates|boys"
                r"|girls)\b|\b(?:paediatric|pediatric) (?:study|studies|trials?|patients|population|cohort)\b"),
     (ANIMAL, rf"\bin\s+{_POP}(?:rats?|mice|mouse|rodents?|animals?|primates|monkeys|dogs|pigs|zebrafish)\b"
-             r"|\b(?:animal|rodent|rat|mouse|murine) (?:study|studies|models?|data|experiments?|work|research|evidence)\b"
+             r"|\b(?:animal|rodent|rat|mouse|murine) (?:study|studies|models?|data|experiments?|work|research"
+             r"|evidence)\b"
              r"|\bin (?:an? )?(?:\w+ )?(?:animal|rodent|rat|mouse|murine) models?\b"),
     (IN_VITRO, r"\bin vitro\b|\bex vivo\b|\bcell[- ]culture\b|\bcell lines?\b"),
     (PRECLINICAL, r"\bpre-?clinical\b"),
@@ -117,7 +120,8 @@ _HEDGE_BEFORE = re.compile(
 _HEDGE_AFTER = re.compile(
     r"^[^.;]{0,50}?\b(?:(?:is|are|would be|will be|remains?|were) (?:still )?(?:needed|required|necessary|warranted"
     r"|lacking|missing|absent|awaited|unavailable|not available|yet to)|(?:has|have) (?:not|yet to|never)"
-    r"|(?:is|are|was|were|remains?) (?:limited|restricted|confined) to|(?:does|do) not exist|(?:would|should|could|might|will) (?:be|help|clarify|establish|confirm|determine"
+    r"|(?:is|are|was|were|remains?) (?:limited|restricted|confined) to|(?:does|do) not exist|(?:would|should|could"
+    r"|might|will) (?:be|help|clarify|establish|confirm|determine"
     r"|test|address|resolve|answer|strengthen|provide))\b",
     re.IGNORECASE,
 )
@@ -210,8 +214,10 @@ _ARTICLE_PROFILES: dict[StudyType, tuple[set[str], set[str]]] = {
     StudyType.SYSTEMATIC_REVIEW: ({SR}, {CASE_REPORT, CASE_SERIES}),
     StudyType.OBSERVATIONAL: ({COHORT, HUMAN}, {RANDOMISED, META, SR, CASE_REPORT, CASE_SERIES, ANIMAL, IN_VITRO,
                                                 PRECLINICAL} | _BLINDING),
-    StudyType.CASE_SERIES: ({CASE_SERIES, HUMAN}, {RANDOMISED, META, SR, COHORT, ANIMAL, IN_VITRO, PRECLINICAL} | _BLINDING),
-    StudyType.CASE_REPORT: ({CASE_REPORT, HUMAN}, {RANDOMISED, META, SR, COHORT, ANIMAL, IN_VITRO, PRECLINICAL} | _BLINDING),
+    StudyType.CASE_SERIES: ({CASE_SERIES, HUMAN},
+                             {RANDOMISED, META, SR, COHORT, ANIMAL, IN_VITRO, PRECLINICAL} | _BLINDING),
+    StudyType.CASE_REPORT: ({CASE_REPORT, HUMAN},
+                             {RANDOMISED, META, SR, COHORT, ANIMAL, IN_VITRO, PRECLINICAL} | _BLINDING),
     StudyType.REVIEW: (set(), {RANDOMISED, NON_RANDOMISED, OPEN_LABEL, META, SR, COHORT, CASE_REPORT, CASE_SERIES}
                        | _BLINDING),
     StudyType.PRECLINICAL: ({PRECLINICAL}, {HUMAN, HEALTHY, CHILDREN, META, SR, COHORT, CASE_REPORT, CASE_SERIES}),
@@ -312,7 +318,10 @@ def _mentions(text: str, records: Sequence[tuple[Article | Trial, _Record]]) -> 
     found: list[tuple[int, int, int]] = []
     for index, (item, _) in enumerate(records):
         ident = item.pmid if isinstance(item, Article) else item.registry_id
-        pattern = rf"(?<!\d){re.escape(ident)}(?!\d)" if ident.isdigit() else rf"(?<![A-Za-z0-9]){re.escape(ident)}(?![0-9])"
+        if ident.isdigit():
+            pattern = rf"(?<!\d){re.escape(ident)}(?!\d)"
+        else:
+            pattern = rf"(?<![A-Za-z0-9]){re.escape(ident)}(?![0-9])"
         found.extend((m.start(), m.end(), index) for m in re.finditer(pattern, text, re.IGNORECASE))
     return sorted(found)
 
@@ -324,9 +333,11 @@ _GAP = re.compile(r"^[\s,;:()\[\]/&#-]*(?:(?:and|or|PMIDs?|PubMed|refs?\.?)[\s,;
 # "preclinical studies, and a randomised trial (NCT...)", "a Phase 2 trial (NCT...), multiple preclinical studies".
 _SEPARATE = re.compile(r";|\b(?:and|or|while|whereas|but|plus|alongside|with)\s+(?:a|an|the|one|two|three|four|several"
                        r"|multiple|many|other|some|further|additional|various|numerous|recent|newer|later|subsequent"
-                       r"|earlier|older|larger|more|\d+)\b|,\s+(?:and\s+)?(?:multiple|several|many|numerous|other|further"
+                       r"|earlier|older|larger|more|\d+)\b|,\s+(?:and\s+)?(?:multiple|several|many|numerous|other"
+                       r"|further"
                        r"|additional|various|some|two|three|four|\d+)\b|,\s+(?:while|whereas|but)\b"
-                       r"|\b(?:multiple|several|numerous|many|various)\s+(?:\w+\s+){0,2}?(?:studies|trials|reviews|analyses"
+                       r"|\b(?:multiple|several|numerous|many|various)\s+(?:\w+\s+){0,2}?(?:studies|trials|reviews"
+                       r"|analyses"
                        r"|reports|publications|papers|cohorts)\b|\bper\b|\b(?:based on|building on|informed by)\b",
                        re.IGNORECASE)
 

@@ -30,10 +30,14 @@ from drafter.verify.problems import Problem
 
 #: code -> (severity, one-line description), for the verifier's code table and the README.
 CODES: dict[str, tuple[str, str]] = {
-    "REGULATORY_NO_DATA": ("error", "A licensing or market claim, but the pack holds no licence or market data for its jurisdiction."),
-    "REGULATORY_UNSUPPORTED": ("error", "A licensing, market, licence-count or brand claim that the pack's jurisdiction data does not cover."),
-    "REGULATORY_MISMATCH": ("error", "A licensing, market or licence-count claim that contradicts the pack's jurisdiction data."),
-    "REGULATORY_JURISDICTION": ("error", "A licensing or market claim about a regulator or country other than the pack's."),
+    "REGULATORY_NO_DATA": (
+        "error", "A licensing or market claim, but the pack holds no licence or market data for its jurisdiction."),
+    "REGULATORY_UNSUPPORTED": (
+        "error", "A licensing, market, licence-count or brand claim that the pack's jurisdiction data do not cover."),
+    "REGULATORY_MISMATCH": (
+        "error", "A licensing, market or licence-count claim that contradicts the pack's jurisdiction data."),
+    "REGULATORY_JURISDICTION": (
+        "error", "A licensing or market claim about a regulator or country other than the pack's."),
 }
 
 # --- jurisdictions: regulators and country names -----------------------------------------------------
@@ -118,7 +122,8 @@ _COUNT = re.compile(
     r"|multiple|numerous|many|various)\s+(?:[A-Za-z.]+\s+){0,2}?"
     r"(?P<noun>(?:product\s+|marketing\s+|drug\s+)?licen[cs]es|(?:marketing\s+)?authori[sz]ations"
     r"|(?:licen[cs]ed|authori[sz]ed|approved)\s+(?:[A-Za-z]+\s+)?(?:products|preparations|formulations|medicines)"
-    r"|(?:products|preparations|formulations)\s+(?:are|were|is)\s+(?:currently\s+)?(?:licen[cs]ed|authori[sz]ed|approved))\b",
+    r"|(?:products|preparations|formulations)\s+(?:are|were|is)\s+(?:currently\s+)?(?:licen[cs]ed|authori[sz]ed"
+    r"|approved))\b",
     re.IGNORECASE,
 )
 
@@ -131,8 +136,10 @@ _CLAIM = re.compile(
     r"|\bmarket withdrawal\b|\bno longer (?:marketed|available|sold)\b)"
     r"|(?P<market>\bmarketed\b|\bgeneric (?:versions?|preparations?|formulations?|products?|forms?|medicines?"
     r"|equivalents?)\b|\b(?:widely|readily) available\b(?=[^.;]{0,60}\b(?:UK|U\.K\.|US|USA|EU|Europe|generic\w*"
-    r"|prescription|pharmac\w*|market\w*|worldwide|countries|inexpensive|cheap|low[- ]cost)\b)|\bon the (?:\w+ )?market\b|\b(?:commercially|generically) available\b"
-    r"|\bavailab(?:le|ility) (?:(?:widely|generically|commercially) )?(?:in (?:the )?(?:" + _PLACE_NAMES + r")\b|on (?:the )?(?:NHS|prescription)"
+    r"|prescription|pharmac\w*|market\w*|worldwide|countries|inexpensive|cheap|low[- ]cost)\b)"
+    r"|\bon the (?:\w+ )?market\b|\b(?:commercially|generically) available\b"
+    r"|\bavailab(?:le|ility) (?:(?:widely|generically"
+    r"|commercially) )?(?:in (?:the )?(?:" + _PLACE_NAMES + r")\b|on (?:the )?(?:NHS|prescription)"
     r"|over the counter|as (?:a )?generic|as (?-i:[A-Z])))"
     r"|(?P<brand>\b(?:brand(?:ed)?(?: names?)?|trade ?names?|proprietary names?|marketed as|sold as"
     r"|sold under(?: the (?:brand|trade) names?)?)\b)"
@@ -152,7 +159,8 @@ _HEDGE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _HEDGE_AFTER = re.compile(
-    r"^[\s\-]*(?:\w+[\s\-]+){0,4}?(?:(?:would|will|could|might|may|must|should|shall)\s+(?:still\s+)?(?:be|need|require)"
+    r"^[\s\-]*(?:\w+[\s\-]+){0,4}?(?:(?:would|will|could|might|may|must|should|shall)\s+(?:still\s+)?(?:be|need"
+    r"|require)"
     r"|(?:is|are|be)\s+(?:needed|required|necessary|sought|pending|warranted|expected|unlikely|likely)"
     r"|application|applications|submission|submissions|variation|variations|extension|pathway|route|process"
     r"|procedure|strategy|requirements?|dossier|package|decision|review|timeline|path|status (?:must|should|needs?)"
@@ -209,8 +217,10 @@ _CONDITION = re.compile(
     r"|as a treatment for|as treatment for|in)\s+)(?P<cond>[^,;.()\[\]:]+)",
 )
 _CONDITION_STOP = re.compile(
-    r"\s(?:(?:for|over) (?:decades|years|many|more|several|the past|\d)|in \d{4}|since|until|but|which|where|because|although|though|while|whereas|with (?:a|an|the|its|no)|by|under|as"
-    r"|in (?:the )?(?:UK|US|EU|USA|United|Europe|Great Britain|Britain|England)|is|are|was|were|has|have|had|and (?:is|has"
+    r"\s(?:(?:for|over) (?:decades|years|many|more|several|the past|\d)|in \d{4}|since|until|but|which|where"
+    r"|because|although|though|while|whereas|with (?:a|an|the|its|no)|by|under|as"
+    r"|in (?:the )?(?:UK|US|EU|USA|United|Europe|Great Britain|Britain|England)|is|are|was|were|has|have|had"
+    r"|and (?:is|has"
     r"|was|are|have)|so|yet|that|who|through|via|from|at|on|than|rather|although)\b.*$",
 )
 
@@ -222,16 +232,19 @@ relief relieve symptom symptoms symptomatic patient patients people adult adults
 adolescents aged age year years older over under disease diseases disorder disorders condition conditions
 indication indications indicated associated due caused related severe moderate mild chronic acute oral
 intrathecal intravenous injection infusion tablet tablets capsule capsules solution administration adjunct adjunctive
-first line second established multiple factor factors origin e g eg including include such other certain various medicine
+first line second established multiple factor factors origin e g eg including include such other certain
+various medicine
 medicines drug drugs product products uk us eu britain england market clinical long term short only also both either
 its it which who whom
 """.split())
 _ABBREVIATIONS = {
     "adhd": "attention deficit hyperactivity disorder", "fmf": "familial mediterranean fever",
     "ra": "rheumatoid arthritis", "sle": "systemic lupus erythematosus", "mi": "myocardial infarction",
-    "ms": "multiple sclerosis", "sci": "spinal cord injury", "oa": "osteoarthritis", "als": "amyotrophic lateral sclerosis",
+    "ms": "multiple sclerosis", "sci": "spinal cord injury", "oa": "osteoarthritis",
+    "als": "amyotrophic lateral sclerosis",
     "cad": "coronary artery disease", "cvd": "cardiovascular disease", "aud": "alcohol use disorder",
-    "sps": "stiff person syndrome", "copd": "chronic obstructive pulmonary disease", "ibd": "inflammatory bowel disease",
+    "sps": "stiff person syndrome", "copd": "chronic obstructive pulmonary disease",
+    "ibd": "inflammatory bowel disease",
     "covid": "covid 19", "cv": "cardiovascular",
 }
 
@@ -324,7 +337,8 @@ def _foreign_place(before: str, after: str, jurisdiction: Jurisdiction) -> tuple
 
 def _brands_after(text: str) -> tuple[str, ...]:
     head = re.match(r"^[\s:,]*(?:(?:include|includes|including|such as|like|of|as|is|are|e\.g\.,?)\s+)*"
-                    r"(?P<list>[A-Z][\w\-]+(?:\s*[®™])?(?:\s*(?:,|and|or|/)\s*(?:and\s+|or\s+)?[A-Z][\w\-]+(?:\s*[®™])?)*)",
+                    r"(?P<list>[A-Z][\w\-]+(?:\s*[®™])?(?:\s*(?:,|and|or|/)\s*(?:and\s+"
+                    r"|or\s+)?[A-Z][\w\-]+(?:\s*[®™])?)*)",
                     text)
     if not head:
         return ()
@@ -354,75 +368,102 @@ def _find_claims(text: str, jurisdiction: Jurisdiction, drug_names: set[str]) ->
 
 
 def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, drug_names: set[str]) -> _Claim | None:
+    """The claim a regulatory word makes, or None when the word makes none about this medicine."""
     kind = match.lastgroup or ""
     before = _clause_before(text, match.start())
     after = _clause_after(text, match.end())
     if kind in {"brand", "mark"}:
-        if kind == "mark":
-            word = re.search(r"([A-Z][\w\-]+)\s*$", text[:match.start()])
-            if not word or not any(name in text.lower() for name in drug_names):
-                return None
-            return _Claim("brand", word.start(1), match.end(), brands=(word.group(1),))
-        if _HEDGE_BEFORE.search(before):
-            return None
-        brands = _brands_after(after)
-        return _Claim("brand", match.start(), match.end() + len(after), brands=brands) if brands else None
-    if _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.match(after):
+        return _read_brand(text, match, before, after, drug_names)
+    if _not_a_claim(kind, before, after, drug_names):
         return None
-    if _OTHER_OBJECT_AFTER.match(after):
-        return None
-    if kind == "neg_licence" and re.match(r"^\s+(?:[\w-]+\s+){0,2}?(?:products?|preparations?|versions?|formulations?"
-                                          r"|medicines?|drugs?|copies|importation|imports?|supply|specials"
-                                          r"|supplements?|indications?)\b", after):
-        return None  # "unapproved colchicine products": about other products, not the licensed medicine
-    if re.match(r"^\s+(?-i:[A-Z])[\w-]*\s*\|", after):
-        return None  # a table header cell: "| Approved Indication |"
-    plural = re.match(r"^\s+(?:(?!(?:in|on|at|by|for|of|to|as|the|this|that|these|a|an|its|their|and|or|is|are|was"
-                      r"|were|has|have|been|across|within|under|with|since|from)\b)(?-i:[a-z])[\w-]*\s+){0,2}?"
-                      r"((?-i:[a-z])[\w-]*[^s\W]s)\b(?!\s+(?:for|of|in|to)\b)", after)
-    if plural and kind == "licence" and plural.group(1).lower() not in _OWN_PLURALS:
-        return None  # "recently approved anti-CGRP antibodies": other products
-    if re.search(r"\b(?:number|count|list|table|details|types?|status|database|register|records?|sources?|lack)\s+of"
-                 r"\s+(?:[\w-]+\s+){0,2}$", before, re.IGNORECASE):
-        return None  # "Number of Marketing Authorisations": a heading, not a claim
-    if kind == "licence" and re.search(r"\b(?:no|any|other|existing|current|alternative|several|few|only)\s+$", before,
-                                       re.IGNORECASE) and not re.match(r"^\s*(?:for|in|by|as)\b", after):
-        return None  # "no approved non-stimulant treatment exists": about other treatments
-    if kind in {"licence", "neg_licence", "market", "withdrawn", "indicated"} and _other_drug_subject(before, drug_names):
-        return None  # "Atomoxetine is approved for ADHD": a claim about another medicine
-    if kind in {"market", "withdrawn"} and re.search(r"\b(?:unapproved|unlicen[cs]ed|counterfeit|compounded)\b", before,
-                                                    re.IGNORECASE):
-        return None
-    if kind in {"licence", "neg_licence", "offlabel"} and _OTHER_SUBJECT_BEFORE.search(before) \
-            and not any(name in before.lower() for name in drug_names):
-        return None
-    if kind == "indicated" and not (any(name in before.lower() for name in drug_names)
-                                    or re.search(r"\b(?:it|is|are)\s*$", before)):
-        return None
-    other = re.match(r"^\s+of\s+(?:the\s+|low-dose\s+|high-dose\s+)?([A-Za-z][\w-]*)", after)
-    if other and other.group(1).lower() not in drug_names and kind in {"licence", "neg_licence"}:
-        return None  # "the approval of atomoxetine in 2004": another medicine's licence
-    bare = _TRAILING_PLACE.sub("", before)
-    negative = kind in {"neg_licence", "offlabel", "withdrawn"} or bool(_NEGATION_BEFORE.search(bare))
-    if kind == "withdrawn":
-        kind, negative = "market", True
-    elif kind in {"neg_licence", "offlabel", "indicated"}:
-        kind = "licence"
-    condition = None
-    end = match.end()
-    found = _CONDITION.match(after)
-    if match.lastgroup == "indicated":
-        found = re.match(r"^\s*(?P<cond>[^,;.()\[\]:]+)", after)
-    if match.group().lower().startswith("off") and kind == "licence":
-        found = re.match(r"^\s*(?:use|prescribing|treatment)?\s*(?:for|in)\s+(?P<cond>[^,;.()]+)", after) or found
-    if found and kind == "licence":
-        condition = _CONDITION_STOP.sub("", found.group("cond")).strip() or None
-        if condition and (not _condition_parts(condition) or _names_product(condition, drug_names)):
-            condition = None
-        if condition:
-            end = match.end() + found.start("cond") + len(condition)
-    return _Claim(kind, _claim_start(text, match.start(), before), end, negative=negative, condition=condition,
+    negated = bool(_NEGATION_BEFORE.search(_TRAILING_PLACE.sub("", before)))  # "not FDA-approved"
+    negative = kind in {"neg_licence", "offlabel", "withdrawn"} or negated
+    claim_kind = "market" if kind in {"market", "withdrawn"} else "licence"
+    condition, end = None, match.end()
+    if claim_kind == "licence":
+        condition, end = _read_condition(kind, match, after, drug_names)
+    return _Claim(claim_kind, _claim_start(text, match.start(), before), end, negative=negative, condition=condition,
                   place=_foreign_place(before, after, jurisdiction))
+
+
+def _read_brand(text: str, match: re.Match[str], before: str, after: str, drug_names: set[str]) -> _Claim | None:
+    """Brands tied to the medicine: "Lioresal®" in a sentence naming it, or "brand names include X and Y"."""
+    if match.lastgroup == "mark":
+        word = re.search(r"([A-Z][\w\-]+)\s*$", text[:match.start()])
+        if not word or not any(name in text.lower() for name in drug_names):
+            return None
+        return _Claim("brand", word.start(1), match.end(), brands=(word.group(1),))
+    if _HEDGE_BEFORE.search(before):
+        return None
+    brands = _brands_after(after)
+    return _Claim("brand", match.start(), match.end() + len(after), brands=brands) if brands else None
+
+
+_OTHER_PRODUCTS_AFTER = re.compile(
+    r"^\s+(?:[\w-]+\s+){0,2}?(?:products?|preparations?|versions?|formulations?|medicines?|drugs?|copies|importation"
+    r"|imports?|supply|specials|supplements?|indications?)\b")
+_PLURAL_AFTER = re.compile(
+    r"^\s+(?:(?!(?:in|on|at|by|for|of|to|as|the|this|that|these|a|an|its|their|and|or|is|are|was|were|has|have|been"
+    r"|across|within|under|with|since|from)\b)(?-i:[a-z])[\w-]*\s+){0,2}?((?-i:[a-z])[\w-]*[^s\W]s)\b"
+    r"(?!\s+(?:for|of|in|to)\b)")
+_HEADING_BEFORE = re.compile(r"\b(?:number|count|list|table|details|types?|status|database|register|records?|sources?"
+                             r"|lack)\s+of\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+_OTHER_TREATMENTS_BEFORE = re.compile(r"\b(?:no|any|other|existing|current|alternative|several|few|only)\s+$",
+                                      re.IGNORECASE)
+_OTHER_MEDICINE_OF = re.compile(r"^\s+of\s+(?:the\s+|low-dose\s+|high-dose\s+)?([A-Za-z][\w-]*)")
+
+
+def _not_a_claim(kind: str, before: str, after: str, drug_names: set[str]) -> bool:
+    """The rules that keep a regulatory word from being read as a claim about this medicine's licence or market.
+
+    Each rule answers one false alarm found in drafted or published reports: hedged and requested
+    acts, approvals of trials, doses or documents, other products and medicines, table headings.
+    """
+    mentions_drug = any(name in before.lower() for name in drug_names)
+    rules = (
+        _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.match(after),  # "would be needed", "seek approval"
+        _OTHER_OBJECT_AFTER.match(after),  # "approved by the ethics committee", "the FDA-approved dose"
+        kind == "neg_licence" and _OTHER_PRODUCTS_AFTER.match(after),  # "unapproved colchicine products"
+        re.match(r"^\s+(?-i:[A-Z])[\w-]*\s*\|", after),  # a table header: "| Approved Indication |"
+        kind == "licence" and _plural_other_products(after),  # "recently approved anti-CGRP antibodies"
+        _HEADING_BEFORE.search(before),  # "Number of Marketing Authorisations"
+        kind == "licence" and _OTHER_TREATMENTS_BEFORE.search(before)
+        and not re.match(r"^\s*(?:for|in|by|as)\b", after),  # "no approved non-stimulant treatment exists"
+        kind != "offlabel" and _other_drug_subject(before, drug_names),  # "Atomoxetine is approved for ADHD"
+        kind in {"market", "withdrawn"}
+        and re.search(r"\b(?:unapproved|unlicen[cs]ed|counterfeit|compounded)\b", before, re.IGNORECASE),
+        kind in {"licence", "neg_licence", "offlabel"} and _OTHER_SUBJECT_BEFORE.search(before)
+        and not mentions_drug,  # "the trial was approved", "NCT01821560 was authorised"
+        # "caution is indicated": only the medicine (or "it is") can be indicated for a condition
+        kind == "indicated" and not (mentions_drug or re.search(r"\b(?:it|is|are)\s*$", before)),
+        kind in {"licence", "neg_licence"} and _other_medicine_of(after, drug_names),  # "the approval of atomoxetine"
+    )
+    return any(bool(rule) for rule in rules)
+
+
+def _plural_other_products(after: str) -> bool:
+    plural = _PLURAL_AFTER.match(after)
+    return bool(plural) and plural.group(1).lower() not in _OWN_PLURALS
+
+
+def _other_medicine_of(after: str, drug_names: set[str]) -> bool:
+    other = _OTHER_MEDICINE_OF.match(after)
+    return bool(other) and other.group(1).lower() not in drug_names
+
+
+def _read_condition(kind: str, match: re.Match[str], after: str, drug_names: set[str]) -> tuple[str | None, int]:
+    """The condition a licence claim names ("for spasticity") and where the claim's span ends."""
+    found = _CONDITION.match(after)
+    if kind == "indicated":
+        found = re.match(r"^\s*(?P<cond>[^,;.()\[\]:]+)", after)
+    if kind == "offlabel":
+        found = re.match(r"^\s*(?:use|prescribing|treatment)?\s*(?:for|in)\s+(?P<cond>[^,;.()]+)", after) or found
+    if not found:
+        return None, match.end()
+    condition = _CONDITION_STOP.sub("", found.group("cond")).strip() or None
+    if condition is None or not _condition_parts(condition) or _names_product(condition, drug_names):
+        return None, match.end()
+    return condition, match.end() + found.start("cond") + len(condition)
 
 
 _TRAILING_PLACE = re.compile(r"(?:(?:the\s+)?(?:" + "|".join(p for p, _ in _REGULATORS + _COUNTRIES) + r")[\s-]*)+$")
@@ -437,8 +478,10 @@ _OWN_PLURALS = frozenset({"indications", "uses", "products", "preparations", "fo
                           "strengths", "presentations", "generics", "tablets", "capsules", "injections", "forms",
                           "versions"})
 _SUBJECT = re.compile(
-    r"(?P<word>[A-Za-z][\w-]*)(?:\s*[®™])?(?:\s*\([^()]{1,60}\))?,?\s+(?:is|are|was|were|has been|have been|had been|remains|remained|became|been"
-    r"|is not|was not|has not been)\s+(?:(?:\w+ly|currently|also|only|already|now|not|formally|widely|first|still|an?|the"
+    r"(?P<word>[A-Za-z][\w-]*)(?:\s*[®™])?(?:\s*\([^()]{1,60}\))?,?\s+(?:is|are|was|were|has been|have been"
+    r"|had been|remains|remained|became|been"
+    r"|is not|was not|has not been)\s+(?:(?:\w+ly|currently|also|only|already|now|not|formally|widely|first|still"
+    r"|an?|the"
     r"|established|long-established|well-established|fully|originally|initially|since)\s+)*$",
     re.IGNORECASE,
 )
@@ -463,7 +506,8 @@ def _other_drug_subject(before: str, drug_names: set[str]) -> bool:
 def _names_product(condition: str, drug_names: set[str]) -> bool:
     """'the licence for Colcrys': the phrase after 'for' is a product, not an indication."""
     words = re.findall(r"[A-Za-z][\w-]*", condition)
-    return bool(words) and all(w.lower() in drug_names or w.lower() in {"the", "its", "tablets", "capsules"} for w in words)
+    filler = {"the", "its", "tablets", "capsules"}
+    return bool(words) and all(w.lower() in drug_names or w.lower() in filler for w in words)
 
 
 def _claim_start(text: str, start: int, before: str) -> int:
@@ -564,8 +608,8 @@ def _judge(claim: _Claim, text: str, pack: EvidencePack) -> Problem | None:
             if not _covered(words, indications):
                 listed = f"they are {_quote_list(indications)}" if indications else "the pack lists none"
                 return Problem("REGULATORY_UNSUPPORTED",
-                               f"The sentence says {drug} is licensed or approved for '{claim.condition}', but no licence "
-                               f"indication or listed indication in the pack covers it ({listed}).",
+                               f"The sentence says {drug} is licensed or approved for '{claim.condition}', but no "
+                               f"licence indication or listed indication in the pack covers it ({listed}).",
                                claim.start, claim.end)
     return None
 

@@ -121,6 +121,10 @@ FAITHFUL = [
     ("baclofen", "Burosumab (Crysvita) is separately licensed by the MHRA for XLH."),
     ("baclofen", "Dose reduction is indicated in renal impairment."),
     ("baclofen", "The approved SmPC lists drowsiness as very common."),
+    ("colchicine-us", "In 2023, the FDA approved low-dose colchicine (Lodoco) for cardiovascular risk reduction."),
+    ("hydroxychloroquine-gb", "Hydroxychloroquine is marketed in the UK as Plaquenil."),
+    ("hydroxychloroquine-gb", "An emergency use authorisation for COVID-19 was revoked in June 2020."),
+    ("baclofen", "Baclofen, licensed since the 1970s, is available as Lioresal and Lyvispah."),
 ]
 
 
@@ -176,6 +180,11 @@ FAULTY = [
      ["REGULATORY_JURISDICTION"]),
     ("baclofen", "Baclofen is approved for alcohol use disorder in some jurisdictions.", ["REGULATORY_JURISDICTION"]),
     ("baclofen-uk", "Baclofen is not marketed in the UK.", ["REGULATORY_NO_DATA"]),
+    ("baclofen", "Baclofen has been discontinued in the UK.", ["REGULATORY_MISMATCH"]),
+    ("colchicine-us", "The FDA approved colchicine for pericarditis in 2015.", ["REGULATORY_UNSUPPORTED"]),
+    ("hydroxychloroquine-gb", "Hydroxychloroquine is marketed as Plaquenil and Quinoric in the UK.",
+     ["REGULATORY_UNSUPPORTED"]),
+    ("colchicine-us", "Colchicine is also FDA-approved for Behcet's disease.", ["REGULATORY_UNSUPPORTED"]),
     ("baclofen-uk", "As a licensed medicine with decades of post-marketing experience, baclofen is a good candidate.",
      ["REGULATORY_NO_DATA"]),
 ]

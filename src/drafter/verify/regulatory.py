@@ -133,6 +133,7 @@ _CLAIM = re.compile(
     r"|(?P<licence>\b(?:licen[cs]ed|licen[cs]es?|licensing|authori[sz]ed|authori[sz]ations?|approved|approvals?)\b)"
     r"|(?P<indicated>\bindicated (?:for|to treat|in the (?:treatment|management|prophylaxis|prevention) of)\b)"
     r"|(?P<withdrawn>\b(?:withdrawn|removed|discontinued) from (?:the )?(?:\w+ )?(?:market|sale)\b"
+    r"|\b(?:withdrawn|discontinued) in (?:the )?(?:" + _PLACE_NAMES + r")\b"
     r"|\bmarket withdrawal\b|\bno longer (?:marketed|available|sold)\b)"
     r"|(?P<market>\bmarketed\b|\bgeneric (?:versions?|preparations?|formulations?|products?|forms?|medicines?"
     r"|equivalents?)\b|\b(?:widely|readily) available\b(?=[^.;]{0,60}\b(?:UK|U\.K\.|US|USA|EU|Europe|generic\w*"
@@ -335,14 +336,15 @@ def _foreign_place(before: str, after: str, jurisdiction: Jurisdiction) -> tuple
     return None
 
 
-def _brands_after(text: str) -> tuple[str, ...]:
+def _brands_after(text: str) -> tuple[tuple[str, ...], int]:
+    """The brand names a list at the start of text gives, and the list's length in characters."""
     head = re.match(r"^[\s:,]*(?:(?:include|includes|including|such as|like|of|as|is|are|e\.g\.,?)\s+)*"
                     r"(?P<list>[A-Z][\w\-]+(?:\s*[®™])?(?:\s*(?:,|and|or|/)\s*(?:and\s+"
                     r"|or\s+)?[A-Z][\w\-]+(?:\s*[®™])?)*)",
                     text)
     if not head:
-        return ()
-    return tuple(re.findall(r"[A-Z][\w\-]+", head.group("list")))
+        return (), 0
+    return tuple(re.findall(r"[A-Z][\w\-]+", head.group("list"))), head.end()
 
 
 def _find_claims(text: str, jurisdiction: Jurisdiction, drug_names: set[str]) -> list[_Claim]:
@@ -364,7 +366,28 @@ def _find_claims(text: str, jurisdiction: Jurisdiction, drug_names: set[str]) ->
         claim = _read_claim(text, match, jurisdiction, drug_names)
         if claim is not None:
             claims.append(claim)
-    return claims
+            if claim.kind == "market" and not claim.negative:
+                claims.extend(_brands_of_market_claim(text, match.end()))
+    seen: set[tuple[str, ...]] = set()
+    unique = []
+    for claim in claims:  # "marketed under the brand names X, Y" is read twice: as market and as brand wording
+        if claim.kind == "brand":
+            if claim.brands in seen:
+                continue
+            seen.add(claim.brands)
+        unique.append(claim)
+    return unique
+
+
+def _brands_of_market_claim(text: str, end: int) -> list[_Claim]:
+    """"marketed in the UK as Plaquenil and Quinoric": the brands are claims too."""
+    after = _clause_after(text, end)
+    lead = re.match(r"^\s+(?:in (?:the )?[A-Z][\w.]*\s+)?(?:as|under the (?:brand|trade) names?)\s+", after)
+    if not lead and not re.search(r"\bas\s*$", text[max(0, end - 3):end]):
+        return []
+    start = end + (lead.end() if lead else 0)
+    brands, length = _brands_after(text[start:end + len(after)])
+    return [_Claim("brand", start, start + length, brands=brands)] if brands else []
 
 
 def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, drug_names: set[str]) -> _Claim | None:
@@ -377,6 +400,7 @@ def _read_claim(text: str, match: re.Match[str], jurisdiction: Jurisdiction, dru
     if _not_a_claim(kind, before, after, drug_names):
         return None
     negated = bool(_NEGATION_BEFORE.search(_TRAILING_PLACE.sub("", before)))  # "not FDA-approved"
+    negated = negated or bool(_REVOKED_AFTER.match(after))  # "its authorisation was revoked"
     negative = kind in {"neg_licence", "offlabel", "withdrawn"} or negated
     claim_kind = "market" if kind in {"market", "withdrawn"} else "licence"
     condition, end = None, match.end()
@@ -395,8 +419,8 @@ def _read_brand(text: str, match: re.Match[str], before: str, after: str, drug_n
         return _Claim("brand", word.start(1), match.end(), brands=(word.group(1),))
     if _HEDGE_BEFORE.search(before):
         return None
-    brands = _brands_after(after)
-    return _Claim("brand", match.start(), match.end() + len(after), brands=brands) if brands else None
+    brands, length = _brands_after(after)
+    return _Claim("brand", match.start(), match.end() + length, brands=brands) if brands else None
 
 
 _OTHER_PRODUCTS_AFTER = re.compile(
@@ -451,8 +475,22 @@ def _other_medicine_of(after: str, drug_names: set[str]) -> bool:
     return bool(other) and other.group(1).lower() not in drug_names
 
 
+_REVOKED_AFTER = re.compile(r"^[^.;]{0,40}?\b(?:was|were|has been|have been|had been)\s+(?:later\s+|subsequently\s+)?"
+                           r"(?:revoked|rescinded|withdrawn|suspended|cancell?ed|lapsed|refused|rejected)\b",
+                           re.IGNORECASE)
+
+
 def _read_condition(kind: str, match: re.Match[str], after: str, drug_names: set[str]) -> tuple[str | None, int]:
-    """The condition a licence claim names ("for spasticity") and where the claim's span ends."""
+    """The condition a licence claim names ("for spasticity") and where the claim's span ends.
+
+    The active voice names the medicine first: "the FDA approved low-dose colchicine (Lodoco) for ...".
+    """
+    offset = 0
+    subject = re.match(r"^\s+(?:(?:low|high)-dose\s+|oral\s+|intrathecal\s+)?([A-Za-z][\w-]*)(?:\s*[®™])?"
+                       r"(?:\s*\([^()]{1,40}\))?(?=\s+(?:for|to treat|in)\b)", after)
+    if subject and subject.group(1).lower() in drug_names:
+        offset = subject.end()
+        after = after[offset:]
     found = _CONDITION.match(after)
     if kind == "indicated":
         found = re.match(r"^\s*(?P<cond>[^,;.()\[\]:]+)", after)
@@ -463,7 +501,7 @@ def _read_condition(kind: str, match: re.Match[str], after: str, drug_names: set
     condition = _CONDITION_STOP.sub("", found.group("cond")).strip() or None
     if condition is None or not _condition_parts(condition) or _names_product(condition, drug_names):
         return None, match.end()
-    return condition, match.end() + found.start("cond") + len(condition)
+    return condition, match.end() + offset + found.start("cond") + len(condition)
 
 
 _TRAILING_PLACE = re.compile(r"(?:(?:the\s+)?(?:" + "|".join(p for p, _ in _REGULATORS + _COUNTRIES) + r")[\s-]*)+$")

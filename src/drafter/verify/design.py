@@ -407,8 +407,9 @@ def design_problems(text: str, cited: Sequence[Article | Trial]) -> list[Problem
                                     cue.start, cue.end))
         elif cue.feature not in _LENIENT:
             described = "; ".join(f"{r.key}: {r.description}" for r in attached)
+            claimed = f"'{word}'" if word.lower() == cue.feature else f"'{word}' ({cue.feature})"
             problems.append(Problem("DESIGN_UNSUPPORTED",
-                                    f"'{word}' ({cue.feature}) is not stated by the cited record ({described}); "
+                                    f"{claimed} is not stated by the cited record ({described}); "
                                     f"describe the study only as its record does.", cue.start, cue.end))
     return problems
 

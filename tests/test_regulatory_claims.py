@@ -300,3 +300,20 @@ def test_pending_catalogue_case_agrees_with_the_module(case: dict) -> None:
     name = Path(case["pack"]).stem
     got = sorted(p.code for text in _case_texts(case) for p in regulatory_problems(text, pack(name)))
     assert got == sorted(case["expect"]), case["about"]
+
+
+@pytest.mark.parametrize("name", ["baclofen", "colchicine-us", "hydroxychloroquine-gb", "tizanidine-gb", "baclofen-uk"])
+def test_messages_never_call_present_data_missing(name: str) -> None:
+    """Over every sentence of this file: 'no data' is said only of a pack that lacks it."""
+    current = pack(name)
+    jurisdiction = current.jurisdiction
+    for text in [t for _, t in FAITHFUL] + [t for _, t, _ in FAULTY]:
+        for problem in regulatory_problems(text, current):
+            if problem.code == "REGULATORY_NO_DATA":
+                assert jurisdiction.market_status.value == "unknown" and not jurisdiction.licences, (text, name)
+            if "lists no licence" in problem.message:
+                assert not jurisdiction.licences, (text, name, problem.message)
+            if "lists no brand names" in problem.message:
+                assert not current.drug.brand_names, (text, name, problem.message)
+            if "gives no licence count" in problem.message:
+                assert jurisdiction.total_licences is None, (text, name, problem.message)

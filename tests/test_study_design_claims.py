@@ -92,6 +92,10 @@ FAITHFUL = [
     ("hydroxychloroquine-gb", "PMID:33031652", "Unlike double-blind trials, RECOVERY (PMID 33031652) compared usual care "
                                                "with usual care plus a drug."),
     ("hydroxychloroquine-gb", "NCT04381936", "RECOVERY (NCT04381936) was not blinded."),
+    ("baclofen", "PMID:21300040", "Animal studies (PMID 21300040) cannot show whether baclofen improves attention in "
+                                  "people."),
+    ("hydroxychloroquine-gb", "NCT00632866", "JOQUER (NCT00632866) compared hydroxychloroquine against placebo in a "
+                                             "double-blind design."),
     ("baclofen", "PMID:21300040", "These findings (PMID 21300040) have not yet been replicated in patients."),
     ("baclofen", "PMID:21300040", "Clinical evidence is limited to one animal study (PMID 21300040)."),
     ("baclofen", "PMID:21300040 PMID:25868070", "Both preclinical and early clinical data support further study."),

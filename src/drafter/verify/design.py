@@ -142,7 +142,8 @@ _SAFETY_CONTEXT = re.compile(
 
 
 _UNTESTED = re.compile(
-    r"\b(?:not|never|no|yet to|untested|unexplored|unknown|uncertain|unclear|remains? to|has to|have to|translat\w*"
+    r"\b(?:not|never|no|cannot|can't|unable|yet to|untested|unexplored|unknown|uncertain|unclear|remains? to|has to"
+    r"|have to|translat\w*"
     r"|extrapolat\w*|replicat\w*|confirm\w*|relevance|applicab\w*|generali[sz]\w*)\b[^.;]*$",
     re.IGNORECASE,
 )
@@ -229,6 +230,8 @@ def _text_features(text: str) -> set[str]:
     if not text or not _gate(text, population=True):
         return set()
     features = {cue.feature for cue in _find_cues(text)}
+    if re.search(r"\bplacebo\b", text, re.IGNORECASE):
+        features.add(PLACEBO)  # "comparison of hydroxychloroquine with placebo": a record names its comparator
     if re.search(r"\bclinical\b|\bpatients?\b|\bhuman\b|\bpilot\b", text, re.IGNORECASE):
         features.add(HUMAN)
     return features

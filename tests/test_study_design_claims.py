@@ -92,6 +92,7 @@ FAITHFUL = [
     ("hydroxychloroquine-gb", "PMID:33031652", "Unlike double-blind trials, RECOVERY (PMID 33031652) compared usual care "
                                                "with usual care plus a drug."),
     ("hydroxychloroquine-gb", "NCT04381936", "RECOVERY (NCT04381936) was not blinded."),
+    ("baclofen", "PMID:25868070", "The literature holds ten publications, most of them preclinical."),
     ("baclofen", "PMID:21300040", "Animal studies (PMID 21300040) cannot show whether baclofen improves attention in "
                                   "people."),
     ("hydroxychloroquine-gb", "NCT00632866", "JOQUER (NCT00632866) compared hydroxychloroquine against placebo in a "

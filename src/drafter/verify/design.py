@@ -133,6 +133,12 @@ _CONSTITUENT = re.compile(
     r"|describ\w*|compil\w*|catalogu\w*|collat\w*)\s+(?:[\w-]+\s+){0,4}$",
     re.IGNORECASE,
 )
+# "20 publications, most of them preclinical": a share of a body of work, not the cited item's design.
+_PROPORTION = re.compile(
+    r"\b(?:most|many|some|several|half|all|few|none|majority|minority|mostly|largely|predominantly|mainly|chiefly"
+    r"|primarily)(?:\s+of\s+(?:them|these|those|which|the\s+\w+))?\s+(?:(?:are|were|being|is)\s+)?$",
+    re.IGNORECASE,
+)
 # "use with caution in patients with renal impairment": a safety statement, not a study population.
 _SAFETY_CONTEXT = re.compile(
     r"\b(?:caution|contraindicated|avoid\w*|reduce|reduction|monitor\w*|not recommended|care|risk|adjust\w*|dose"
@@ -184,7 +190,7 @@ def _is_claim(text: str, cue: _Cue) -> bool:
     after = text[cue.end:cue.end + 80]
     if _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.match(after):
         return False
-    if _CONSTITUENT.search(before):
+    if _CONSTITUENT.search(before) or _PROPORTION.search(before):
         return False
     if cue.feature in {HUMAN, CHILDREN, HEALTHY} and _SAFETY_CONTEXT.search(before):
         return False

@@ -73,7 +73,7 @@ _FEATURE_PATTERNS: tuple[tuple[str, str], ...] = (
              r"|\bin (?:an? )?(?:\w+ )?(?:animal|rodent|rat|mouse|murine) models?\b"),
     (IN_VITRO, r"\bin vitro\b|\bex vivo\b|\bcell[- ]culture\b|\bcell lines?\b"),
     (PRECLINICAL, r"\bpre-?clinical\b"),
-    (HUMAN, rf"\b(?:in|among|involving|enrolling|recruiting)\s+{_POP}(?:patients|people|humans?|participants|subjects"
+    (HUMAN, rf"\b(?:in|among|involving|enrolling|recruiting)\s+{_POP}(?:patients|people|humans|participants|subjects"
             r"|adults|individuals|smokers|volunteers|men|women)\b|\bhuman (?:study|studies|subjects|participants|data"
             r"|trials?|evidence)\b|\bclinical (?:trials?|study|studies|data|evidence)\b"),
 )

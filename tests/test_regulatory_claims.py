@@ -277,7 +277,7 @@ def test_codes_have_severity_and_description() -> None:
 
 # --- the catalogue cases waiting for the verifier to wire this module --------------------------------
 
-PENDING = ROOT / "tests" / "catalogue_pending" / "regulatory.json"
+PENDING = ROOT / "tests" / "catalogue" / "regulatory.json"
 
 
 def _pending_cases() -> list[dict]:

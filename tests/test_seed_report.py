@@ -63,11 +63,23 @@ def test_the_full_baclofen_pack_supports_the_safety_claims():
     with_safety = lint("baclofen")
     gone = {(f.code, f.location, f.span) for f in without_safety.findings} - {
         (f.code, f.location, f.span) for f in with_safety.findings}
-    assert {code for code, _, _ in gone} == {"SAFETY_NO_DATA"}
-    assert {span.lower() for _, _, span in gone} >= {"sedation", "respiratory depression", "withdrawal"}
+    assert {code for code, _, _ in gone if code.startswith("SAFETY_")} == {"SAFETY_NO_DATA"}
+    assert {span.lower() for code, _, span in gone if code == "SAFETY_NO_DATA"} >= {
+        "sedation", "respiratory depression", "withdrawal"}
     assert not [f for f in with_safety.findings if f.code.startswith("SAFETY_")]
-    # what remains is about the evidence, which the safety section does not change
-    assert {f.code for f in with_safety.findings} == {"LEVEL_MISMATCH", "COUNT_MISMATCH"}
+    # what remains is about the evidence and the market, which the safety section does not change
+    assert {f.code for f in with_safety.findings} == {"LEVEL_MISMATCH", "COUNT_MISMATCH", "REGULATORY_UNSUPPORTED"}
+
+
+def test_both_mhra_licence_claims_are_flagged_against_a_pack_without_uk_licence_data():
+    """'long-established MHRA-authorised medicine' and 'existing UK licence for spasticity': the UK pack's
+    jurisdiction record has market status unknown, no licences and a licence count of 0."""
+    result = lint("baclofen-uk")
+    regulatory = [f for f in result.findings if f.code.startswith("REGULATORY_")]
+    flagged = " ".join(f.message for f in regulatory)
+    assert "long-established MHRA-authorised" in flagged
+    assert "existing UK licence for spasticity" in flagged
+    assert {f.code for f in regulatory} == {"REGULATORY_NO_DATA"}
 
 
 def test_verify_command_exits_1_and_lists_the_findings(capsys):

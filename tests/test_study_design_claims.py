@@ -108,6 +108,10 @@ FAITHFUL = [
     ("colchicine-us", "NCT02551094", "COLCOT (NCT02551094) compared colchicine against placebo in a randomised design."),
     ("hydroxychloroquine-gb", "PMID:33031652", "A Cochrane-style systematic review of randomised trials would be needed "
                                                "to pool RECOVERY (PMID 33031652) with other data."),
+    # records that state the design since the example packs carry their registry masking and abstracts
+    ("colchicine-us", "NCT02551094", "COLCOT (NCT02551094) was a randomised, double-blind, placebo-controlled trial."),
+    ("colchicine-us", "PMID:38857611", "An open-label trial in stroke patients (PMID 38857611) found fewer events."),
+    ("hydroxychloroquine-gb", "PMID:33031652", "The trial was open-label rather than placebo-controlled (PMID 33031652)."),
 ]
 
 
@@ -142,9 +146,6 @@ FAULTY = [
      ["DESIGN_UNSUPPORTED"]),
     ("colchicine-us", "NCT02898610", "CONVINCE (NCT02898610) was a randomised, double-blind trial in patients with "
                                      "ischaemic stroke.", ["DESIGN_MISMATCH"]),
-    # the record's summary says "against placebo", so only the masking is unsupported
-    ("colchicine-us", "NCT02551094", "COLCOT (NCT02551094) was a randomised, double-blind, placebo-controlled trial.",
-     ["DESIGN_UNSUPPORTED"]),
     ("colchicine-us", "PMID:31733140", "A retrospective cohort study (PMID 31733140) found fewer events.",
      ["DESIGN_MISMATCH"]),
     ("colchicine-us", "PMID:31733140", "A meta-analysis of randomised trials (PMID 31733140) found fewer events.",
@@ -155,8 +156,6 @@ FAULTY = [
                                        "colchicine.", ["DESIGN_MISMATCH"]),
     ("colchicine-us", "PMID:31733140 PMID:32865380", "Two non-randomised studies (PMID 31733140; PMID 32865380) "
                                                      "suggested fewer events.", ["DESIGN_MISMATCH"]),
-    ("colchicine-us", "PMID:38857611", "An open-label trial in stroke patients (PMID 38857611) found fewer events.",
-     ["DESIGN_UNSUPPORTED"]),
     ("hydroxychloroquine-gb", "NCT04381936", "RECOVERY (NCT04381936), a double-blind placebo-controlled trial, found no "
                                              "benefit.", ["DESIGN_MISMATCH", "DESIGN_UNSUPPORTED"]),
     ("hydroxychloroquine-gb", "NCT00632866", "JOQUER (NCT00632866) was an open-label study.", ["DESIGN_MISMATCH"]),
@@ -166,8 +165,6 @@ FAULTY = [
                                                "(PMID 33031652).", ["DESIGN_UNSUPPORTED"]),
     ("hydroxychloroquine-gb", "PMID:33031652", "In a paediatric trial (PMID 33031652), hydroxychloroquine did not "
                                                "reduce mortality.", ["DESIGN_UNSUPPORTED"]),
-    ("hydroxychloroquine-gb", "PMID:33031652", "The trial was open-label rather than placebo-controlled (PMID 33031652).",
-     ["DESIGN_UNSUPPORTED"]),
     ("hydroxychloroquine-gb", "NCT00632866", "JOQUER (NCT00632866) was not blinded.", ["DESIGN_MISMATCH"]),
     ("baclofen", "PMID:21300040", "Baclofen improved attention in patients with ADHD in a double-blind crossover study "
                                   "(PMID 21300040).", ["DESIGN_MISMATCH", "DESIGN_UNSUPPORTED"]),
@@ -224,7 +221,7 @@ def test_codes_have_severity_and_description() -> None:
 
 # --- the catalogue cases waiting for the verifier to wire this module --------------------------------
 
-PENDING = ROOT / "tests" / "catalogue_pending" / "design.json"
+PENDING = ROOT / "tests" / "catalogue" / "design.json"
 
 
 def _pending_cases() -> list[dict]:

@@ -453,7 +453,8 @@ def _not_a_claim(kind: str, before: str, after: str, drug_names: set[str]) -> bo
         _HEADING_BEFORE.search(before),  # "Number of Marketing Authorisations"
         kind == "licence" and _OTHER_TREATMENTS_BEFORE.search(before)
         and not re.match(r"^\s*(?:for|in|by|as)\b", after),  # "no approved non-stimulant treatment exists"
-        kind != "offlabel" and _other_drug_subject(before, drug_names),  # "Atomoxetine is approved for ADHD"
+        kind != "offlabel" and _other_drug_subject(before, drug_names)
+        and not (mentions_drug and _COORDINATED_PREDICATE.search(before)),  # "Atomoxetine is approved for ADHD"
         kind in {"market", "withdrawn"}
         and re.search(r"\b(?:unapproved|unlicen[cs]ed|counterfeit|compounded)\b", before, re.IGNORECASE),
         kind in {"licence", "neg_licence", "offlabel"} and _OTHER_SUBJECT_BEFORE.search(before)
@@ -463,6 +464,11 @@ def _not_a_claim(kind: str, before: str, after: str, drug_names: set[str]) -> bo
         kind in {"licence", "neg_licence"} and _other_medicine_of(after, drug_names),  # "the approval of atomoxetine"
     )
     return any(bool(rule) for rule in rules)
+
+
+# "Colchicine binds tubulin and is FDA-approved for ...": the drug is the subject of both verbs.
+_COORDINATED_PREDICATE = re.compile(r"\band\s+(?:it\s+)?(?:is|was|has\s+been|remains|became)\s+(?:\w+[- ])?$",
+                                    re.IGNORECASE)
 
 
 def _plural_other_products(after: str) -> bool:

@@ -47,6 +47,7 @@ import pytest
 
 import drafter
 import drafter.batch
+import drafter.llm
 from drafter.batch import draft_batch
 from drafter.cache import CACHE_FORMAT
 from drafter.cli import main
@@ -107,7 +108,7 @@ def assert_complete_outputs(out: Path, packs: dict[str, Path]) -> None:
     visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     expected = sorted([f"{pid}{suffix}" for pid in packs for suffix in OUTPUT_SUFFIXES] + ["summary.jsonl"])
     assert visible == expected, set(visible) ^ set(expected)
-    hidden = [p for p in out.iterdir() if p.name.startswith(".") and p.name not in (".cache", ".manifests")]
+    hidden = [p for p in out.iterdir() if p.name.startswith(".") and p.name not in (".cache", ".manifests", ".drafter.lock")]
     assert all(p.name.endswith(".tmp") for p in hidden), hidden  # only temporary files, never a stray output
     for pid, pack_path in packs.items():
         manifest = json.loads((out / ".manifests" / f"{pid}.json").read_text(encoding="utf-8"))
@@ -509,3 +510,130 @@ def test_a_later_429_extends_the_pause_of_calls_already_waiting() -> None:
         return sent[0]
 
     assert asyncio.run(scenario()) >= 0.54  # today: 0.2
+
+
+# --- malformed and trickling responses are transport faults (issue 10) ---------------------------------
+
+_GOOD = auto_draft_step()["respond"]
+
+
+def _answered(change: Any) -> dict[str, Any]:
+    """A ``respond`` step: a valid answer for the request, then ``change(body)`` applied to its JSON."""
+    def respond(request_json: dict[str, Any]) -> dict[str, Any]:
+        step = _GOOD(request_json)
+        body = json.loads(json.dumps(step["json"]))
+        change(body)
+        return {"json": body}
+    return {"respond": respond}
+
+
+def _set_usage(**counts: Any) -> Any:
+    def change(body: dict[str, Any]) -> None:
+        body["usage"].update(counts)
+    return change
+
+
+MALFORMED = {
+    "html_proxy_page": {"body": "<html><body>502 Bad Gateway (proxy)</body></html>",
+                        "headers": {"content-type": "text/html"}},
+    "not_json_as_json": {"body": "<html>not json</html>"},
+    "empty_choices": _answered(lambda b: b.update(choices=[])),
+    "missing_message": _answered(lambda b: b["choices"][0].pop("message")),
+    "json_list": {"json": [1, 2, 3]},
+    "invalid_utf8": {"body": b'{"id": "\xff\xfe", "choices": []}'},
+    "short_content_length": {"body": '{"id": "chatcmpl-1", "object": "chat.completion", "choices": []}',
+                             "content_length": 4000},
+    "retry_after_soon_ish": {"status": 429, "headers": {"retry-after": "soon-ish"},
+                             "json": error_body("Rate limit reached", "requests", "rate_limit_exceeded")},
+    "negative_usage": _answered(_set_usage(prompt_tokens=-1_000_000, total_tokens=-999_000)),
+    "absurd_usage": _answered(_set_usage(completion_tokens=2_600_000_000)),
+    "over_the_requested_bound": _answered(_set_usage(completion_tokens=20_000)),  # max_completion_tokens is 16,384
+}
+
+
+def test_every_request_bounds_its_answer(synthetic: Path, tmp_path: Path) -> None:
+    write_packs(synthetic, 2)
+    with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=30) as server:
+        draft_batch([synthetic], tmp_path / "out", client=_client(server), model=MODEL, concurrency=2)
+        bounds = [r.json.get("max_completion_tokens") for r in _chat_requests(server)]
+    assert bounds == [drafter.llm.DEFAULT_MAX_COMPLETION_TOKENS] * 2  # today: [None, None]
+
+
+@pytest.mark.parametrize("kind", sorted(MALFORMED))
+def test_a_malformed_reply_is_retried_then_fails_only_its_pack_in_one_line(
+        kind: str, synthetic: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_packs(synthetic, 3)
+    step = scripted_by_pack({pack_id(2): MALFORMED[kind]}, fallback=auto_draft_step())
+    policy = RetryPolicy(max_attempts=3, max_seconds=10.0, backoff_max=0.01)
+    with ScriptedOpenAIServer(default=step, lifetime=30) as server:
+        result = draft_batch([synthetic], tmp_path / "out", client=_client(server), model=MODEL, concurrency=2,
+                             retry=policy)
+        chat_calls = server.chat_calls
+    assert "Traceback" not in capsys.readouterr().err  # today: a traceback ("internal error") for most kinds
+    assert result.counts() == Counter({"verified": 2, "failed": 1}), [o.message for o in result.outcomes]
+    failed = next(o for o in result.outcomes if o.pack_id == pack_id(2))
+    assert failed.failed_calls == 3 and chat_calls == 2 + 3  # retried within the bounds, all counted
+    assert "\n" not in failed.message and "internal error" not in failed.message, failed.message
+    assert result.usage.prompt_tokens >= 0 and (result.cost or 0) >= 0
+
+
+def test_draft_goes_on_after_a_pack_whose_replies_are_malformed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    paths = write_packs(tmp_path / "packs", 3)
+    step = scripted_by_pack({pack_id(1): MALFORMED["html_proxy_page"]}, fallback=auto_draft_step())
+    monkeypatch.setattr("drafter.llm.RetryPolicy.__init__.__defaults__", (2, 10.0, 0.01, 10.0))
+    with ScriptedOpenAIServer(default=step, lifetime=30) as server:
+        for name, value in _env(server).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("DRAFTER_MODEL", raising=False)
+        code = main(["draft", *map(str, paths), "-o", str(tmp_path / "out"), "--model", MODEL, "--format", "md"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{pack_id(2)}.md", f"{pack_id(3)}.md"]
+    (line,) = [line for line in err.splitlines() if pack_id(1) in line]
+    assert "drafting failed" in line and "not JSON" in line
+
+
+def test_a_trickling_reply_cannot_hold_a_slot_and_the_retry_loop_is_bounded(synthetic: Path, tmp_path: Path) -> None:
+    write_packs(synthetic, 3)
+    trickle = _answered(lambda b: None)
+
+    def slow(request_json: dict[str, Any]) -> dict[str, Any]:
+        return {**trickle["respond"](request_json), "trickle": 0.05}  # ~1,500 bytes: over a minute in all
+
+    step = scripted_by_pack({pack_id(2): {"respond": slow}}, fallback=auto_draft_step())
+    policy = RetryPolicy(max_attempts=10, max_seconds=2.5, backoff_max=0.01, attempt_seconds=1.0)
+    with ScriptedOpenAIServer(default=step, lifetime=40) as server:
+        started = time.monotonic()
+        result = draft_batch([synthetic], tmp_path / "out", client=_client(server), model=MODEL, concurrency=1,
+                             retry=policy)
+        took = time.monotonic() - started
+    assert result.counts() == Counter({"verified": 2, "failed": 1})
+    failed = next(o for o in result.outcomes if o.pack_id == pack_id(2))
+    assert "no whole reply within" in failed.message
+    assert 2 <= failed.failed_calls <= 4  # about max_seconds / attempt_seconds attempts, never ten
+    assert took < 8, took  # today: each attempt lasts as long as the server trickles
+
+
+def test_server_messages_that_echo_the_key_are_redacted_everywhere(synthetic: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    write_packs(synthetic, 2)
+    key = "sk-test-Secret123"
+    echo = {"status": 400, "json": error_body(f"Incorrect API key provided: {key}. Header was 'Bearer {key}'; "
+                                              "also try sk-abc12", "invalid_request_error", "invalid_api_key")}
+    step = scripted_by_pack({pack_id(2): echo}, fallback=auto_draft_step())
+    out = tmp_path / "out"
+    with ScriptedOpenAIServer(default=step, lifetime=30) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        monkeypatch.delenv("DRAFTER_MODEL", raising=False)
+        code = main(["batch", str(synthetic), "--out", str(out), "--model", MODEL, "--date", DATE])
+        main(["draft", str(synthetic / f"{pack_id(2)}.json"), "-o", str(tmp_path / "d"), "--model", MODEL])
+    printed = capsys.readouterr()
+    assert code == 1
+    written = (out / "summary.jsonl").read_text(encoding="utf-8")
+    manifests = "".join(p.read_text(encoding="utf-8") for p in (out / ".manifests").glob("*.json"))
+    for text in (written, manifests, printed.out, printed.err):
+        assert "Secret123" not in text and "sk-abc12" not in text, text  # today: the key, verbatim
+    assert "[REDACTED]" in written and "[REDACTED]" in printed.err

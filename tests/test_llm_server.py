@@ -504,3 +504,35 @@ def test_record_mode_from_env(environ: dict[str, str], mode: str) -> None:
 def test_record_mode_from_env_rejects_typos() -> None:
     with pytest.raises(ValueError, match="DRAFTER_RECORD"):
         record_mode_from_env({"DRAFTER_RECORD": "yes"})
+
+
+def test_short_keys_proxy_and_google_headers_and_query_keys_are_scrubbed_and_caught(tmp_path: Path) -> None:
+    """Recording scrubs them and the leak check finds them in a cassette written by hand (both missed them)."""
+    from tests.llm_server.vcr_support import scrub_query, scrub_request, scrub_response
+    from vcr.request import Request
+
+    short = "sk-abc12"  # shorter than 16 characters after sk-
+    request = Request("POST", "http://127.0.0.1:9/v1/chat?key=AIzaSyShh&api_key=hush&page=2",
+                      json.dumps({"note": f"key {short}"}).encode(), {"Proxy-Authorization": "Basic dXNlcjpwdw=="})
+    scrubbed = scrub_request(request)
+    assert short not in scrubbed.body.decode() and "hush" not in scrubbed.uri and "AIzaSyShh" not in scrubbed.uri
+    assert "page=2" in scrubbed.uri and scrub_query("a=1") == "a=1"
+    response = scrub_response({"headers": {}, "body": {"string": f"Incorrect API key {short}; Bearer tok-1234".encode()}})
+    assert short.encode() not in response["body"]["string"] and b"tok-1234" not in response["body"]["string"]
+    vcr_filtered = {"proxy-authorization", "x-goog-api-key"}
+    from tests.llm_server.vcr_support import FILTERED_REQUEST_HEADERS
+
+    assert vcr_filtered <= set(FILTERED_REQUEST_HEADERS)
+
+    leaky = {"version": 1, "interactions": [{
+        "request": {"method": "GET", "uri": "https://generativelanguage.googleapis.com/v1/models?key=AIzaSyA1b2C3d4e5",
+                    "body": json.dumps({"note": f"key {short}"}),
+                    "headers": {"Proxy-Authorization": ["Basic dXNlcjpwdw=="], "X-Goog-Api-Key": ["AIzaSyA1b2C3d4e5"]}},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": "{}"}}}]}
+    path = tmp_path / "leaky.yaml"
+    path.write_text(yaml.safe_dump(leaky))
+    problems = "\n".join(cassette_leaks(path))
+    for expected in ("API key (sk-...)", "credential in a query string", "request header 'proxy-authorization'",
+                     "request header 'x-goog-api-key'", "Google API key"):
+        assert expected in problems, (expected, problems)
+    assert short not in problems

@@ -173,6 +173,19 @@ def test_a_draft_that_never_verifies_is_withheld_after_max_repairs_rounds(tmp_pa
     assert (tmp_path / "baclofen-uk.md").read_text(encoding="utf-8") == synchronous.markdown
 
 
+def test_a_withheld_pack_stays_withheld_on_rerun_until_retry_withheld(tmp_path: Path) -> None:
+    steps = [answer("baclofen-uk.never-repairs.json")] * 3
+    with ScriptedOpenAIServer(steps, lifetime=60) as server:
+        run([EXAMPLES / "baclofen-uk.json"], tmp_path, live_client(server), max_repairs=2)
+        again = run([EXAMPLES / "baclofen-uk.json"], tmp_path, live_client(server))
+        assert again.counts() == {"withheld": 1} and again.exit_code == 1  # today: skipped, exit 0
+        assert len(server.batches) == 3  # nothing submitted again
+        server.enqueue(*[answer("baclofen-uk.never-repairs.json")] * 3)
+        retried = run([EXAMPLES / "baclofen-uk.json"], tmp_path, live_client(server), retry_withheld=True)
+        assert retried.counts() == {"withheld": 1} and len(server.batches) == 6  # drafted again
+    assert summary(tmp_path)["baclofen-uk"]["status"] == "withheld"
+
+
 # --- failures per line and per batch ----------------------------------------------------------------
 
 

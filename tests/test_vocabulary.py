@@ -369,3 +369,381 @@ def test_invalid_json_is_a_value_error_naming_the_file(tmp_path):
     path.write_text('{"version": "1", ', encoding="utf-8")
     with pytest.raises(ValueError, match=r"vocab\.json: not valid JSON \(line 1"):
         load_vocabulary(path)
+
+
+# --- cue-based claims (issue 8, part 2) ---------------------------------------------------------------
+
+
+def cue_objects(vocab: SafetyVocabulary, text: str, **kw) -> list[tuple[str, str, str | None, bool]]:
+    return [(c.cue, c.object_text, c.concept, c.negated) for c in vocab.cue_claims(text, **kw)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Long-term use may cause amenorrhoea, vasculitis and alopecia.",
+         [("may_cause", "amenorrhoea", "amenorrhoea"), ("may_cause", "vasculitis", "vasculitis"),
+          ("may_cause", "alopecia", "skin_reactions")]),
+        ("Sulfasalazine can induce reversible azoospermia in men.",
+         [("may_cause", "azoospermia", "fertility_impairment")]),
+        ("Frequent triptan use can lead to medication-overuse headache.",
+         [("may_cause", "medication-overuse headache", "medication_overuse_headache")]),
+        ("There is a recognised risk of thrombotic thrombocytopenic purpura with ticlopidine.",
+         [("risk_of", "thrombotic thrombocytopenic purpura", "thrombotic_microangiopathy")]),
+        ("Coronary vasospasm and pneumonia have been reported in post-marketing surveillance.",
+         [("reported", "Coronary vasospasm", "vasospasm"), ("reported", "pneumonia", "pneumonia")]),
+        ("Common side effects include erectile dysfunction and dry mouth.",
+         [("side_effects", "erectile dysfunction", "erectile_dysfunction"), ("side_effects", "dry mouth", "dry_mouth")]),
+        ("Cumulative cardiac toxicity limits the total dose.", [("toxicity", "cardiac toxicity", "cardiotoxicity")]),
+        ("It is contraindicated in patients with severe hepatic impairment.",
+         [("contraindicated", "hepatic impairment", "hepatic_impairment")]),
+        ("Use with caution in patients with epilepsy.", [("caution", "patients with epilepsy", "seizure_history")]),
+        ("Patients should be monitored for signs of serotonin syndrome.",
+         [("monitor_for", "serotonin syndrome", "serotonin_syndrome")]),
+        ("Avoid concomitant use with rifampicin, a potent inducer.", [("avoid_with", "rifampicin", "rifamycins")]),
+        ("It should not be combined with antacids containing aluminium.",
+         [("avoid_with", "antacids", "antacids_cations")]),
+    ],
+)
+def test_cue_claims_find_the_object_and_its_concept(vocab, text, expected):
+    assert [(cue, obj, concept) for cue, obj, concept, _ in cue_objects(vocab, text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "objects"),
+    [
+        # Objects the vocabulary does not know are still claims.
+        ("Tizanidine interacts with ciprofloxacin and fluvoxamine.", ["ciprofloxacin", "fluvoxamine"]),
+        ("Chronic high intake may result in selenosis.", ["selenosis"]),
+        ("Gastroparesis and hypertrichosis have been reported.", ["Gastroparesis", "hypertrichosis"]),
+        ("There is a small risk of osteitis with prolonged use.", ["osteitis"]),
+    ],
+)
+def test_an_unknown_object_is_still_a_claim(vocab, text, objects):
+    found = vocab.cue_claims(text)
+    assert [c.object_text for c in found] == objects
+    assert all(c.concept is None for c in found)
+    assert all(text[c.object_start:c.object_end] == c.object_text and text[c.start:c.end] for c in found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Treatment may lead to improved survival in this population.",
+        "The combination induces apoptosis in tumour cells.",
+        "It has been reported to inhibit 5-aminolevulinate synthase.",
+        "Report suspected adverse reactions via the Yellow Card Scheme.",
+        "The trial assessed efficacy outcomes and adverse events.",
+        "Azapropazone may interact with BMP signalling pathways.",
+        "A particularly striking finding was reported in a 2021 cohort.",
+        "It is the standard of care in gastric cancer.",
+        "Liver function should be monitored closely for several months.",
+    ],
+)
+def test_cues_without_a_safety_object_are_not_claims(vocab, text):
+    assert vocab.cue_claims(text) == []
+
+
+def test_a_cue_that_names_nothing_is_its_own_claim(vocab):
+    (claim,) = vocab.cue_claims("One adverse drug reaction was recorded during the study.")
+    assert (claim.cue, claim.object_text, claim.concept) == ("adverse_drug_reaction", "adverse drug reaction", None)
+    (claim,) = vocab.cue_claims("Serious toxicity was uncommon.")
+    assert claim.object_text == "toxicity"
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("Baclofen does not cause vasculitis.", True),
+        ("Hepatotoxicity has not been reported.", True),
+        ("No cases of pancreatitis have been reported.", True),
+        ("There is no increased risk of pneumonia.", True),
+        ("Baclofen may cause vasculitis.", False),
+        ("It should not be combined with antacids.", False),  # a prohibition, not a denial
+    ],
+)
+def test_cue_claim_negation(vocab, text, negated):
+    (claim,) = vocab.cue_claims(text)
+    assert claim.negated is negated
+
+
+def test_masked_phrases_are_not_cue_objects(vocab):
+    text = "Varenicline may cause nausea; it is studied in nicotine dependence."
+    assert [c.object_text for c in vocab.cue_claims(text, mask=["nausea"])] == []
+    assert [c.object_text for c in vocab.cue_claims(text)] == ["nausea"]
+
+
+# --- object support ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "support", "supported"),
+    [
+        ("Long-term use may cause amenorrhea.", "Amenorrhoea and galactorrhoea occur in some women.", True),
+        ("Tizanidine interacts with ciprofloxacin.", "Ciprofloxacin and fluvoxamine raise tizanidine levels.", True),
+        ("Tizanidine interacts with ciprofloxacin.", "Fluvoxamine raises tizanidine levels.", False),
+        ("Vasculitic rashes have been reported.", "Cutaneous vasculitis has been described.", True),
+        ("Gastroparesis has been reported.", "Nausea and constipation are common.", False),
+        ("Use with caution in patients with epilepsy.", "Use with caution in epilepsy: may lower the seizure threshold.",
+         True),
+        ("Avoid use with rifampin.", "Rifampicin reduces exposure; avoid the combination.", True),
+        ("It can cause raised liver enzymes.", "Raised liver transaminases have been seen.", True),
+        ("It can cause raised liver enzymes.", "Monitor renal function.", False),
+        ("Serious toxicity was uncommon.", "Overdose causes coma.", True),
+    ],
+)
+def test_object_supported(vocab, text, support, supported):
+    (claim,) = vocab.cue_claims(text)
+    assert vocab.object_supported(claim, support) is supported
+    assert vocab.object_supported(claim, vocab.support_profile(support)) is supported
+
+
+def test_a_known_concept_is_judged_by_the_concept_not_by_a_near_spelling(vocab):
+    (claim,) = vocab.cue_claims("It may cause pneumonia.")
+    assert claim.concept == "pneumonia"
+    assert not vocab.object_supported(claim, "Pneumonitis has been reported.")
+
+
+@pytest.mark.parametrize(
+    ("support", "claim_text", "concept"),
+    [
+        ("Use with caution in epilepsy: it may lower the seizure threshold.", "patients with epilepsy",
+         "seizure_history"),
+        ("Diabetes mellitus: glycaemic control may be affected; monitor blood glucose.", "blood glucose monitored",
+         "glucose_monitoring"),
+        ("Diabetes mellitus: glycaemic control may be affected; monitor blood glucose.", "patients with diabetes",
+         "diabetes_population"),
+        ("Raised liver transaminases occur in up to 5% of patients.", "raised liver enzymes",
+         "liver_enzyme_elevation"),
+    ],
+)
+def test_support_matching_understands_the_packs_wording(vocab, support, claim_text, concept):
+    assert concept in vocab.concepts_in(claim_text)
+    assert concept in vocab.covered_concepts(support)
+
+
+def test_support_only_phrasings_are_not_claims_in_report_text(vocab):
+    assert "seizure_history" not in vocab.concepts_in("Trials in epilepsy enrolled 300 patients.")
+    assert "seizure_history" in vocab.covered_concepts("Use with caution in epilepsy.")
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("amenorrhoea", "amenorrhea"), ("haemorrhages", "hemorrhage"), ("tumours", "tumor"), ("monitored", "monitor"),
+     ("transaminases", "transaminase"), ("oedema", "edema"), ("sulphonylureas", "sulfonylurea")],
+)
+def test_normalise_word_folds_spelling_and_inflection(a, b):
+    from drafter.vocabulary import normalise_word
+
+    assert normalise_word(a) == normalise_word(b)
+
+
+def test_normalise_word_keeps_different_words_apart():
+    from drafter.vocabulary import normalise_word
+
+    assert normalise_word("hypotension") != normalise_word("hypertension")
+
+
+# --- new terms, absence wording, context and negation scope (issue 9 item 4) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("High doses can depress respiration.", "respiratory_depression"),
+        ("In overdose it can stop a person's breathing.", "respiratory_depression"),
+        ("Opioids depress respiration in a dose-dependent way.", "respiratory_depression"),
+        ("Erectile dysfunction was reported by 4% of men.", "erectile_dysfunction"),
+        ("Cardiotoxicity limits cumulative dosing.", "cardiotoxicity"),
+        ("Rifampin lowers plasma concentrations.", "rifamycins"),
+        ("Separate doses from antacids by two hours.", "antacids_cations"),
+        ("Vasospastic reactions occurred in two patients.", "vasospasm"),
+    ],
+)
+def test_new_terms_from_real_reports(vocab, text, concept):
+    assert concept in vocab.concepts_in(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "claim"),
+    [
+        ("Baclofen is completely harmless at standard doses.", "no_safety_concerns"),
+        ("It has a low potential for cytochrome P450 interactions.", "no_interactions"),
+        ("It shows a low potential for CYP-mediated interactions.", "no_interactions"),
+        ("In clinical use it was tolerated extremely well.", "well_tolerated"),
+        ("There were no clinically significant interactions.", "no_interactions"),
+        ("It offers effective relief with minimal side effects.", "no_adverse_effects"),
+        ("It is safe to use in patients with heart disease.", "no_safety_concerns"),
+        ("Tizanidine does not significantly interact with CYP3A4 substrates.", "no_interactions"),
+        ("It is a safe option for long-term management.", "no_safety_concerns"),
+    ],
+)
+def test_absence_wording_in_common_model_forms(vocab, text, claim):
+    assert claim in [c.id for c in vocab.absence_claims(text)]
+
+
+def test_safe_to_use_in_pregnancy_is_one_claim(vocab):
+    assert [c.id for c in vocab.absence_claims("It is safe to use in pregnancy.")] == ["safe_in_pregnancy"]
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("The primary endpoint was a composite of cardiovascular death, myocardial infarction or stroke.",
+         "myocardial_infarction"),
+        ("Dryness, pain and fatigue were assessed as secondary outcomes.", "fatigue"),
+        ("Study title: Effects of Varenicline on Smoking Urge and Withdrawal in Adult Smokers.", "withdrawal"),
+        ("Further studies are needed to confirm safety in pregnant women.", "pregnancy"),
+        ("Dinutuximab is approved for paediatric neuroblastoma.", "paediatric"),
+        ("Diazepam is a benzodiazepine with anxiolytic properties.", "benzodiazepines"),
+        ("Like other NSAIDs, it inhibits cyclooxygenase.", "nsaids"),
+        ("Colchicine reduced the risk of myocardial infarction in the trial.", "myocardial_infarction"),
+        ("COLCOT randomised 4745 participants after myocardial infarction.", "myocardial_infarction"),
+    ],
+)
+def test_safety_words_in_disease_outcome_or_title_context_are_not_claims(vocab, text, concept):
+    assert concept not in vocab.concepts_in(text)
+    assert concept in vocab.concepts_in(text, context=False)  # the context mask is what removes it
+
+
+def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
+    assert vocab.concepts_in("Vitamin K prevents haemorrhagic disease of the newborn.") == frozenset()
+    assert "bleeding" in vocab.concepts_in("Haemorrhagic complications occurred in two patients.")
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Baclofen may cause myocardial infarction in rare cases.", "myocardial_infarction"),
+        ("Fatigue and dizziness were the most common adverse events.", "fatigue"),
+        ("Paediatric patients with epilepsy need dose titration.", "paediatric"),
+        ("Bupropion is a potent CYP2D6 inhibitor.", "cyp2d6_inhibitors"),
+        ("Avoid combining it with benzodiazepines.", "benzodiazepines"),
+        ("Neonatal withdrawal syndrome has been described after use in late pregnancy.", "teratogenicity"),
+    ],
+)
+def test_the_same_words_as_claims_are_still_found(vocab, text, concept):
+    assert concept in vocab.concepts_in(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Patients were advised not to drive or operate machinery.", "driving"),
+        ("Rates of clinically relevant non-major bleeding were similar between arms.", "bleeding"),
+        ("There is no specific antidote for overdose.", "overdose"),
+        ("No difference was seen with respect to bleeding.", "bleeding"),
+    ],
+)
+def test_negation_applies_only_to_the_phrase_it_governs(vocab, text, concept):
+    (mention,) = [m for m in vocab.mentions(text) if m.concept == concept]
+    assert not mention.negated
+
+
+def test_a_denied_risk_is_still_negated(vocab):
+    for text in ("It does not cause sedation.", "No bleeding was observed.", "There was no evidence of overdose."):
+        assert all(m.negated for m in vocab.mentions(text)), text
+
+
+def test_cue_matching_is_one_pass_and_fast(vocab):
+    import time
+
+    text = " ".join(["Baclofen may cause drowsiness, vasculitis and alopecia; hepatotoxicity has been reported, "
+                     "and it interacts with rifampicin and antacids."] * 200)
+    start = time.perf_counter()
+    claims = vocab.cue_claims(text)
+    elapsed = time.perf_counter() - start
+    assert len(claims) == 200 * 6
+    assert elapsed < 2.0
+
+
+# --- malformed cue data -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"claim_cues": [{"id": "x", "object": "sideways", "patterns": ["may cause"]}]},
+         r"claim_cues\[0\]\.object: 'sideways' is not one of"),
+        ({"claim_cues": [{"id": "x", "object": "after", "patterns": ["(may) cause"]}]},
+         r"claim_cues\[0\]\.patterns\[0\]: use non-capturing groups"),
+        ({"claim_cues": [{"id": "x", "object": "after", "patterns": ["may cause"], "negatable": "no"}]},
+         r"claim_cues\[0\]\.negatable: expected true or false"),
+        ({"context_masks": [{"id": "x", "mask": "everywhere", "patterns": ["x"]}]},
+         r"context_masks\[0\]\.mask: 'everywhere' is not one of"),
+        ({"support_terms": {"nope": ["x"]}}, r"support_terms\.nope: 'nope' is not a concept id"),
+        ({"cue_objects": {"stop_words": ["in"], "colours": []}}, r"cue_objects\.colours: unknown key"),
+    ],
+)
+def test_malformed_cue_data_names_the_json_path(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=message):
+        load_vocabulary(write(tmp_path, {**MINIMAL, **extra}))
+
+
+def test_a_minimal_file_with_cues_works(tmp_path):
+    data = {**MINIMAL, "claim_cues": [{"id": "may_cause", "object": "after", "patterns": ["may cause"]}],
+            "cue_objects": {"stop_words": ["in"]}}
+    vocab = load_vocabulary(write(tmp_path, data))
+    assert cue_objects(vocab, "It may cause drowsiness in adults.") == [("may_cause", "drowsiness", "sedation", False)]
+    assert cue_objects(vocab, "It may cause osteitis.") == [("may_cause", "osteitis", None, False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Cimetidine transformed the treatment of peptic ulcer disease.", "peptic_ulcer"),
+        ("Bumetanide is indicated for oedema associated with heart failure.", "oedema"),
+        ("Celecoxib caused fewer ulcers than non-selective NSAIDs in the trial.", "nsaids"),
+        ("Its receptor ratio is higher than that of typical antipsychotics.", "antipsychotics"),
+        ("Bleeding and stroke data were not retrieved.", "bleeding"),
+    ],
+)
+def test_indications_of_use_and_uncued_drug_classes_are_not_claims(vocab, text, concept):
+    assert concept not in vocab.concepts_in(text)
+    assert concept in vocab.concepts_in(text, context=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Avoid co-administration with NSAIDs, which raise lithium levels.", "nsaids"),
+        ("- **Warfarin:** the INR may rise.", "anticoagulants"),
+        ("Patients taking antipsychotics need ECG monitoring.", "antipsychotics"),
+        ("Alcohol should be avoided.", "alcohol"),
+        ("Grapefruit juice.", "grapefruit_juice"),
+        ("Treatment of hypotension caused by the drug is supportive.", "hypotension"),
+    ],
+)
+def test_cued_interactions_and_effects_stay_claims(vocab, text, concept):
+    assert concept in vocab.concepts_in(text)
+
+
+def test_a_cue_inside_an_absence_claim_is_left_to_the_absence_claim(vocab):
+    text = "Baclofen has no known interactions with smoking-cessation drugs."
+    assert [c.id for c in vocab.absence_claims(text)] == ["no_interactions"]
+    assert vocab.cue_claims(text) == []
+    assert [c.object_text for c in vocab.cue_claims("Baclofen interacts with smoking-cessation drugs.")] == [
+        "smoking-cessation drugs"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The cohort study investigated whether nasal dryness increases the risk of respiratory infection.",
+        "Refer to the national poisons database for toxicity information before prescribing.",
+        "The drug blocks replication by causing obligate chain termination.",
+        "This interaction has been documented in pharmacokinetic studies.",
+    ],
+)
+def test_open_questions_and_mechanisms_are_not_cue_claims(vocab, text):
+    assert vocab.cue_claims(text) == []
+
+
+def test_the_same_cue_with_a_safety_object_is_a_claim(vocab):
+    text = "Nasal dryness increases the risk of epistaxis."
+    assert [(c.cue, c.object_text, c.concept) for c in vocab.cue_claims(text)] == [("risk_of", "epistaxis", "bleeding")]
+
+
+def test_a_negated_population_stays_negated(vocab):
+    (mention,) = vocab.mentions("No patients with renal impairment were enrolled.")
+    assert mention.concept == "renal_impairment" and mention.negated

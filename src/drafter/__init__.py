@@ -11,6 +11,20 @@ from drafter.verifier import CODES, Finding, Severity, Verification, Verifier, v
 
 __version__ = "0.1.0"
 
+# Drafting needs the openai client; it is imported when first used, so `import drafter` stays quick
+# for validating and verifying.
+_LAZY = {"draft_report": "drafter.pipeline", "adraft_report": "drafter.pipeline", "replaying": "drafter.replay",
+         "draft_batch": "drafter.batch", "adraft_batch": "drafter.batch"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'drafter' has no attribute {name!r}")
+
+
 __all__ = [
     "CODES",
     "Decision",
@@ -30,11 +44,16 @@ __all__ = [
     "Verification",
     "Verifier",
     "__version__",
+    "adraft_batch",
+    "adraft_report",
     "assess_pack",
+    "draft_batch",
+    "draft_report",
     "from_txgnn",
     "load_pack",
     "load_rule_table",
     "read_pack",
+    "replaying",
     "verify",
     "verify_markdown",
 ]

@@ -16,11 +16,13 @@ killed and restarted, must not pay twice for a call, and must not let one bad pa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import glob
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -35,7 +37,7 @@ from typing import Any
 
 import openai
 
-from drafter.assemble import assemble, pack_fingerprint, write_report
+from drafter.assemble import assemble, pack_fingerprint
 from drafter.cache import ResponseCache
 from drafter.drafting import (
     DEFAULT_MAX_INDICATIONS,
@@ -45,8 +47,8 @@ from drafter.drafting import (
     adraft_sections,
     select_indications,
 )
-from drafter.errors import DrafterError, PackError, UserError
-from drafter.fsio import write_text_atomic
+from drafter.errors import DrafterError, PackError, UserError, redact
+from drafter.fsio import FolderLock, check_writable, write_text_atomic, write_texts_atomic
 from drafter.llm import AdaptiveLimiter, RetryPolicy, Usage, resolve_model
 from drafter.pack import read_pack
 from drafter.prompts import IndicationEntry, PromptTemplates, load_prompts, report_messages
@@ -55,22 +57,62 @@ from drafter.rules import RuleTable, assess_pack, load_rule_table
 DEFAULT_CONCURRENCY = 8
 ESTIMATED_OUTPUT_TOKENS_PER_INDICATION = 400  # the example drafts average ~1,300 characters per indication
 SUMMARY_FILE = "summary.jsonl"
+log = logging.getLogger(__name__)
 OUTCOMES = ("verified", "repaired", "withheld", "skipped", "planned", "bad_input", "failed")
 
 
 # --- inputs -----------------------------------------------------------------------------------------
 
 
-def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files, directories (every ``*.json`` below them) and globs, de-duplicated, in a stable order."""
+REPORT_RECORD_MARK = '"schema": "drafter.report/1"'
+
+
+def _hidden_below(path: Path, root: Path) -> bool:
+    """A file in a dot folder below ``root`` (``.cache``, ``.manifests``, ``.git``): never a pack."""
+    try:
+        parts = path.relative_to(root).parts[:-1]
+    except ValueError:
+        return False
+    return any(part.startswith(".") for part in parts)
+
+
+def is_drafter_output(path: Path, out_dir: Path | None) -> bool:
+    """A file drafter wrote into ``out_dir`` (its cache, manifests, summary or a report record)."""
+    if out_dir is None:
+        return False
+    try:
+        relative = path.resolve().relative_to(out_dir.resolve())
+    except (ValueError, OSError):
+        return False
+    if any(part.startswith(".") for part in relative.parts):
+        return True
+    if path.suffix != ".json":
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return REPORT_RECORD_MARK in handle.read(1 << 20)
+    except OSError:
+        return False
+
+
+def expand_inputs(inputs: Iterable[str | os.PathLike[str]], *, out_dir: Path | None = None) -> list[Path]:
+    """Files, directories (every ``*.json`` below them) and globs, de-duplicated, in a stable order.
+
+    A directory's dot folders are not searched, and when a directory or glob reaches into
+    ``out_dir`` drafter's own outputs there (cache, manifests, report records) are left out: a
+    batch whose packs and outputs share a folder must not read its reports as packs. A file named
+    explicitly is always kept (and refused later if it is an output).
+    """
     found: dict[str, Path] = {}
     for raw in inputs:
         text = os.fspath(raw)
         path = Path(text)
         if path.is_dir():
-            matches = sorted(p for p in path.rglob("*.json") if p.is_file())
+            matches = sorted(p for p in path.rglob("*.json") if p.is_file() and not _hidden_below(p, path))
+            matches = [p for p in matches if not is_drafter_output(p, out_dir)]
         elif any(ch in text for ch in "*?["):
             matches = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            matches = [p for p in matches if not is_drafter_output(p, out_dir)]
         else:
             matches = [path]
         for match in matches:
@@ -97,9 +139,9 @@ def in_shard(path: Path, shard: tuple[int, int]) -> bool:
 
 
 def select_inputs(inputs: Iterable[str | os.PathLike[str]], shard: tuple[int, int] | None,
-                  limit: int | None) -> list[Path]:
+                  limit: int | None, *, out_dir: Path | None = None) -> list[Path]:
     """The packs a run considers: expanded, then this shard's, then the first ``limit``."""
-    paths = expand_inputs(inputs)
+    paths = expand_inputs(inputs, out_dir=out_dir)
     if shard is not None:
         paths = [p for p in paths if in_shard(p, shard)]
     return paths if limit is None else paths[:max(0, limit)]
@@ -227,15 +269,54 @@ def manifest_path(out_dir: Path, pack_id: str) -> Path:
     return out_dir / MANIFEST_DIR / f"{pack_id}.json"
 
 
+def _manifest_problem(manifest: Any) -> str | None:
+    """What is wrong with a manifest's shape, or None: drafter trusts none of its own state unchecked."""
+    if not isinstance(manifest, dict):
+        return f"found a JSON {type(manifest).__name__}; expected an object"
+    if not isinstance(manifest.get("run_key"), str):
+        return "run_key: missing or not a string"
+    if manifest.get("status") not in OUTCOMES:
+        return f"status: found {manifest.get('status')!r}; expected one of {', '.join(OUTCOMES)}"
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, list) or not all(isinstance(n, str) and n and "/" not in n and n not in (".", "..")
+                                                 for n in outputs):
+        return "outputs: expected a list of file names"
+    return None
+
+
 def already_done(out_dir: Path, pack_id: str, key: str) -> dict[str, Any] | None:
-    """The manifest of a finished pack with this run key whose outputs all exist, else None."""
+    """The manifest of a finished pack with this run key whose outputs all exist, else None.
+
+    A manifest that cannot be read, is of the wrong shape, or names outputs that are gone is a miss
+    with a warning: the pack is drafted again (from the response cache, if its answers are there).
+    """
+    path = manifest_path(out_dir, pack_id)
     try:
-        manifest = json.loads(manifest_path(out_dir, pack_id).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
-    if manifest.get("run_key") != key or not all((out_dir / name).is_file() for name in manifest.get("outputs", [])):
+    except (OSError, ValueError) as exc:
+        log.warning("%s: manifest ignored (%s); the pack is drafted again", path, type(exc).__name__)
+        return None
+    if (problem := _manifest_problem(manifest)) is not None:
+        log.warning("%s: manifest ignored (%s); the pack is drafted again", path, problem)
+        return None
+    if manifest["run_key"] != key:
+        return None
+    missing = [name for name in manifest["outputs"] if not (out_dir / name).is_file()]
+    if missing:
+        log.warning("%s: %s missing; the pack is drafted again", path, ", ".join(missing))
         return None
     return manifest  # type: ignore[no-any-return]
+
+
+def report_texts(report: Any, out_dir: Path, stem: str, formats: Sequence[str]) -> dict[Path, str]:
+    """A report's files and their texts (the same mapping as :func:`drafter.assemble.write_report`)."""
+    texts = {"md": lambda: report.markdown, "json": lambda: report.record_json, "html": lambda: report.html}
+    return {out_dir / f"{stem}.{fmt}": texts[fmt]() for fmt in formats}
+
+
+STICKY = ("withheld", "failed")  # statuses a rerun keeps until asked to draft again
 
 
 @dataclass
@@ -253,6 +334,11 @@ class _Batch:
     retry: RetryPolicy | None
     dry_run: bool
     claimed_ids: dict[str, str] = field(default_factory=dict)
+    input_paths: frozenset[str] = frozenset()
+    resume: bool = True
+    retry_withheld: bool = False
+    force: bool = False
+    replayed_from: str | None = None
 
     async def run_one(self, path: Path) -> PackOutcome:
         """One pack, isolated: a failure to draft or to write it is this pack's outcome, not the batch's."""
@@ -266,6 +352,47 @@ class _Batch:
             outcome = PackOutcome(str(path), "failed", message=f"{path}: internal error (a bug; please report it "
                                   f"with the traceback above): {type(exc).__name__}: {exc}")
         outcome.seconds = round(time.monotonic() - started, 3)
+        outcome.message = redact(" ".join(outcome.message.split("\n")))
+        return outcome
+
+    def _overwrites_input(self, pack_id: str) -> Path | None:
+        """The first output of this pack that would replace one of the run's input files, if any."""
+        for fmt in self.settings.formats:
+            target = self.out_dir / f"{pack_id}.{fmt}"
+            if os.path.realpath(target) in self.input_paths:
+                return target
+        return None
+
+    def _previous(self, name: str, pack_id: str, key: str) -> PackOutcome | None:
+        """What an earlier run with this run key left: skipped if it verified, the same status if not."""
+        if not self.resume or self.force:
+            return None
+        done = already_done(self.out_dir, pack_id, key)
+        if done is None:
+            return None
+        status = done.get("status")
+        if status in STICKY:
+            if self.retry_withheld:
+                return None
+            return PackOutcome(name, status, pack_id, outputs=done["outputs"],
+                               message=f"{status} in an earlier run with the same pack and settings "
+                               f"({done.get('message') or 'see its report'}); --retry-withheld drafts it again")
+        return PackOutcome(name, "skipped", pack_id, outputs=done["outputs"], message=f"outputs up to date ({status})")
+
+    async def _remember(self, outcome: PackOutcome, key: str) -> PackOutcome:
+        """Write the pack's manifest (last, after its outputs), so a rerun knows what this run decided."""
+        if not self.resume or outcome.pack_id is None:
+            return outcome
+        manifest = {"run_key": key, "pack": outcome.pack, "status": outcome.status, "outputs": outcome.outputs,
+                    "message": redact(outcome.message)}
+        try:
+            await asyncio.to_thread(write_text_atomic, manifest_path(self.out_dir, outcome.pack_id),
+                                    json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            if outcome.status != "failed":
+                raise
+            log.warning("%s: cannot record the failure (%s); a rerun drafts it again", outcome.pack,
+                        exc.strerror or type(exc).__name__)
         return outcome
 
     async def _run_one(self, path: Path) -> PackOutcome:
@@ -280,11 +407,13 @@ class _Batch:
         if owner != name:
             return PackOutcome(name, "bad_input", pack_id, message=f"{name}: meta.pack_id: found {pack_id!r}; expected "
                                f"an id not already used in this batch (also in {owner})")
+        if not self.dry_run and (target := self._overwrites_input(pack_id)) is not None:
+            return PackOutcome(name, "bad_input", pack_id, message=f"{name}: refusing to write {target}: it is an "
+                               "input of this run; choose another output folder")
         key = self.settings.run_key(pack_fingerprint(pack))
-        done = already_done(self.out_dir, pack_id, key)
-        if done is not None:
-            return PackOutcome(name, "skipped", pack_id, outputs=done["outputs"],
-                               message=f"outputs up to date ({done.get('status')})")
+        previous = self._previous(name, pack_id, key)
+        if previous is not None:
+            return previous
         assessment = assess_pack(pack, self.rules)
         if self.dry_run:
             return self._estimate(name, pack_id, pack, assessment)
@@ -296,21 +425,23 @@ class _Batch:
                 token_budget=self.settings.token_budget, policy=self.retry, cache=self.cache, limiter=self.limiter,
             )
         except DraftError as exc:
-            return with_usage(PackOutcome(name, "failed", pack_id, message=str(exc)), exc.usage)
+            failed = with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: {exc}"), exc.usage)
+            return await self._remember(failed, key)
         report = assemble(result, report_date=self.report_date)
+        if self.replayed_from is not None:  # recorded answers: the record says so, and no cost is claimed
+            report.record["provenance_note"] = f"replayed from {self.replayed_from}"
         try:
-            written = await asyncio.to_thread(write_report, report, self.out_dir, pack_id, self.settings.formats)
+            texts = report_texts(report, self.out_dir, pack_id, self.settings.formats)
+            written = await asyncio.to_thread(write_texts_atomic, texts)
             outputs = [p.name for p in written]
-            manifest = {"run_key": key, "pack": name, "status": report.status.value, "outputs": outputs}
-            await asyncio.to_thread(write_text_atomic, manifest_path(self.out_dir, pack_id),
-                                    json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            verification = report.verification
+            outcome = with_usage(PackOutcome(name, report.status.value, pack_id, errors=len(verification.errors),
+                                             warnings=len(verification.warnings), outputs=outputs), report.usage)
+            return await self._remember(outcome, key)
         except OSError as exc:
             # The calls were made and paid for: keep them in the outcome, so usage matches the server's count.
-            return with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: cannot write the outputs: "
-                                          f"{type(exc).__name__}: {exc}"), report.usage)
-        verification = report.verification
-        return with_usage(PackOutcome(name, report.status.value, pack_id, errors=len(verification.errors),
-                                       warnings=len(verification.warnings), outputs=outputs), report.usage)
+            return with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: cannot write the outputs "
+                                          f"(none was written): {type(exc).__name__}: {exc}"), report.usage)
 
     def _estimate(self, name: str, pack_id: str, pack: Any, assessment: Any) -> PackOutcome:
         ranks = select_indications(pack, self.settings.max_indications)
@@ -331,6 +462,20 @@ def with_usage(outcome: PackOutcome, usage: Usage) -> PackOutcome:
 
 
 # --- the batch ----------------------------------------------------------------------------------------
+
+
+def preflight(directory: Path, cache: ResponseCache | None) -> None:
+    """Refuse, before anything is paid for, an output folder or a cache that cannot take a file."""
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"{directory}: the output folder is an existing file; expected a folder (or a new name)")
+    check_writable(directory, "the output folder")
+    if cache is not None:
+        if cache.directory.exists() and not cache.directory.is_dir():
+            raise UserError(f"{cache.directory}: the response cache is an existing file; expected a folder")
+        try:
+            check_writable(cache.directory, "the response cache")
+        except UserError as exc:
+            raise UserError(f"{exc} (or pass --no-cache)") from None
 
 
 async def adraft_batch(
@@ -354,28 +499,60 @@ async def adraft_batch(
     retry: RetryPolicy | None = None,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    retry_withheld: bool = False,
+    force: bool = False,
+    resume: bool = True,
+    replayed_from: str | os.PathLike[str] | None = None,
 ) -> BatchResult:
-    """Draft every pack of ``inputs`` into ``out_dir``; see the module docstring for the guarantees."""
+    """Draft every pack of ``inputs`` into ``out_dir``; see the module docstring for the guarantees.
+
+    ``retry_withheld`` drafts again the packs an earlier run withheld or failed (a rerun otherwise
+    keeps their status); ``force`` drafts every pack again. ``resume=False`` (``drafter draft``)
+    neither reads nor writes manifests and writes no summary. Without ``dry_run`` the output folder
+    is locked for the run (:class:`~drafter.fsio.FolderLock`): a second run on it is refused.
+    """
     started = time.monotonic()
-    paths = select_inputs(inputs, shard, limit)
+    directory = Path(out_dir)
+    paths = select_inputs(inputs, shard, limit, out_dir=directory)
+    if max_indications < 1:
+        raise UserError(f"max_indications: expected 1 or more, found {max_indications}")
     templates, table, settings = prepare_run(model, max_repairs, max_indications, token_budget, formats, prompts,
                                              rules)
     resolved = settings.model
-    directory = Path(out_dir)
-    if not dry_run:
-        directory.mkdir(parents=True, exist_ok=True)
-        if client is None:
-            from drafter.llm import make_async_client
-
-            client = make_async_client()
     response_cache = cache if isinstance(cache, ResponseCache) or cache is None else ResponseCache(cache)
-    limiter = AdaptiveLimiter(concurrency)
-    batch = _Batch(directory, client, settings, templates, table, report_date or dt.date.today(), response_cache,
-                   limiter, retry, dry_run)
-    if on_start is not None:
-        on_start(len(paths))
-    usage = Usage()
-    outcomes: dict[int, PackOutcome] = {}
+    with contextlib.ExitStack() as stack:
+        if not dry_run:
+            if client is None:
+                from drafter.llm import make_async_client
+
+                client = make_async_client()
+            preflight(directory, response_cache)
+            if resume:
+                stack.enter_context(FolderLock(directory))
+        limiter = AdaptiveLimiter(concurrency)
+        batch = _Batch(directory, client, settings, templates, table, report_date or dt.date.today(), response_cache,
+                       limiter, retry, dry_run, input_paths=frozenset(os.path.realpath(p) for p in paths),
+                       resume=resume, retry_withheld=retry_withheld, force=force,
+                       replayed_from=None if replayed_from is None else os.fspath(replayed_from))
+        if on_start is not None:
+            on_start(len(paths))
+        usage = Usage()
+        outcomes: dict[int, PackOutcome] = {}
+        try:
+            await _run_all(batch, paths, concurrency, outcomes, usage, on_progress)
+        finally:
+            # Interrupted or not, what finished is summarised: the summary is the run's account of its calls.
+            if not dry_run and resume:
+                write_summary(directory, [outcomes[i] for i in sorted(outcomes)])
+    ordered = [outcomes[i] for i in range(len(paths))]
+    cost = None if replayed_from is not None else estimate_cost(resolved, usage.prompt_tokens, usage.completion_tokens)
+    return BatchResult(ordered, round(time.monotonic() - started, 3), usage, resolved, cost,
+                       limiter.peak_in_flight, limiter.rate_limits)
+
+
+async def _run_all(batch: _Batch, paths: Sequence[Path], concurrency: int, outcomes: dict[int, PackOutcome],
+                   usage: Usage, on_progress: ProgressCallback | None) -> None:
+    """Run every pack, at most twice ``concurrency`` in flight, filling ``outcomes`` as they finish."""
     # Packs in flight are bounded too (twice the call limit), so 10,000 packs never sit in memory at once.
     pending = iter(enumerate(paths))
     in_flight: dict[asyncio.Task[PackOutcome], int] = {}
@@ -389,25 +566,24 @@ async def adraft_batch(
             in_flight[asyncio.create_task(batch.run_one(path))] = index
 
     launch()
-    while in_flight:
-        done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            index = in_flight.pop(task)
-            outcome = task.result()
-            outcomes[index] = outcome
-            usage.add(Usage(requests=outcome.calls, failed_requests=outcome.failed_calls,
-                            cached_responses=outcome.cached_calls, prompt_tokens=outcome.prompt_tokens,
-                            completion_tokens=outcome.completion_tokens))
-            if on_progress is not None:
-                on_progress(outcome, len(outcomes), len(paths), usage)
-        launch()
-    ordered = [outcomes[i] for i in range(len(paths))]
-    result = BatchResult(ordered, round(time.monotonic() - started, 3), usage, resolved,
-                         estimate_cost(resolved, usage.prompt_tokens, usage.completion_tokens),
-                         limiter.peak_in_flight, limiter.rate_limits)
-    if not dry_run:
-        write_summary(directory, ordered)
-    return result
+    try:
+        while in_flight:
+            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                index = in_flight.pop(task)
+                outcome = task.result()
+                outcomes[index] = outcome
+                usage.add(Usage(requests=outcome.calls, failed_requests=outcome.failed_calls,
+                                cached_responses=outcome.cached_calls, prompt_tokens=outcome.prompt_tokens,
+                                completion_tokens=outcome.completion_tokens))
+                if on_progress is not None:
+                    on_progress(outcome, len(outcomes), len(paths), usage)
+            launch()
+    finally:
+        for task in in_flight:
+            task.cancel()
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
 
 def draft_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
@@ -416,9 +592,17 @@ def draft_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.Path
     return asyncio.run(adraft_batch(inputs, out_dir, **options))
 
 
-def write_summary(out_dir: Path, outcomes: Sequence[PackOutcome]) -> Path:
-    text = "".join(json.dumps(o.as_dict(), ensure_ascii=False, sort_keys=True) + "\n" for o in outcomes)
-    return write_text_atomic(out_dir / SUMMARY_FILE, text)
+def write_summary(out_dir: Path, outcomes: Sequence[PackOutcome]) -> Path | None:
+    """``OUT/summary.jsonl``, one line per pack; None (and a warning on the log) if it cannot be written,
+    so a full disk at the very end never hides the per-pack results already printed."""
+    text = "".join(json.dumps({**o.as_dict(), "message": redact(o.message)}, ensure_ascii=False, sort_keys=True)
+                   + "\n" for o in outcomes)
+    try:
+        return write_text_atomic(out_dir / SUMMARY_FILE, text)
+    except OSError as exc:
+        log.warning("%s: cannot write the summary (%s); %d pack(s) finished, see the lines above",
+                    out_dir / SUMMARY_FILE, exc.strerror or type(exc).__name__, len(outcomes))
+        return None
 
 
 __all__ = ["BatchResult", "BatchSettings", "PackOutcome", "adraft_batch", "draft_batch", "estimate_cost",

@@ -7,12 +7,17 @@ response format, sampling settings, endpoint). Entries are written to a temporar
 into place: a reader never sees half an entry, and two writers of one key (two batches sharing a
 cache) each leave a whole, valid entry. The cache never decides anything: the verifier still checks
 whatever it returns.
+
+The cache is an optimisation, never a reason to fail: an entry that cannot be read or is of the
+wrong shape is a miss (the call is made again) with a warning, and an entry that cannot be written
+(a full disk, a read-only folder) is a warning, while the answer, already paid for, is used.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,7 @@ from typing import Any
 from drafter.fsio import write_text_atomic
 
 CACHE_FORMAT = "drafter.response-cache/1"
+log = logging.getLogger(__name__)
 
 
 def request_key(request: dict[str, Any]) -> str:
@@ -35,25 +41,50 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self.writes = 0
+        self.write_failures = 0
+        self.distrusted = 0
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, request: dict[str, Any]) -> dict[str, Any] | None:
         key = request_key(request)
+        path = self._path(key)
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
             self.misses += 1
             return None
-        if entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
-            self.misses += 1
-            return None
+        except (OSError, ValueError) as exc:
+            return self._distrust(path, f"unreadable ({type(exc).__name__})")
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
+            return self._distrust(path, f"not a {CACHE_FORMAT} entry for this key")
+        if not isinstance(entry.get("response"), dict):
+            return self._distrust(path, "response: missing or not an object")
         self.hits += 1
         return entry["response"]  # type: ignore[no-any-return]
 
-    def put(self, request: dict[str, Any], response: dict[str, Any]) -> None:
+    def _distrust(self, path: Path, why: str) -> None:
+        self.misses += 1
+        self.distrusted += 1
+        log.warning("%s: cache entry ignored, the call is made again: %s", path, why)
+        return None
+
+    def distrust(self, request: dict[str, Any], why: str) -> None:
+        """An entry that read as JSON but is no usable answer (the caller checked): count it as a miss."""
+        self.hits -= 1
+        self._distrust(self._path(request_key(request)), why)
+
+    def put(self, request: dict[str, Any], response: dict[str, Any]) -> bool:
+        """Store one answer; False (and a warning) if it cannot be written: the answer is used anyway."""
         key = request_key(request)
         entry = {"format": CACHE_FORMAT, "key": key, "response": response}
-        write_text_atomic(self._path(key), json.dumps(entry, ensure_ascii=False, sort_keys=True))
+        try:
+            write_text_atomic(self._path(key), json.dumps(entry, ensure_ascii=False, sort_keys=True))
+        except OSError as exc:
+            self.write_failures += 1
+            log.warning("%s: cannot write a cache entry (%s); the answer is used, but a rerun will pay for it "
+                        "again", self._path(key), exc.strerror or type(exc).__name__)
+            return False
         self.writes += 1
+        return True

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -21,10 +23,9 @@ import openai
 
 from pydantic import ValidationError
 
-from drafter.assemble import write_report
 from drafter.drafting import DEFAULT_MAX_INDICATIONS
 from drafter.drafts import ReportDraft
-from drafter.errors import PackError, UserError
+from drafter.errors import PackError, UserError, redact
 from drafter.fsio import write_text_atomic
 from drafter.llm import DEFAULT_MODEL, MODEL_ENV, make_client
 from drafter.pack import LoadedPack, dump_pack, read_pack
@@ -32,13 +33,14 @@ from drafter.pack.load import validation_problems
 from drafter.resources import shipped_dir
 from drafter.rules import PackAssessment, RuleTable, assess_pack, load_rule_table
 
+DISTRIBUTION = "drafter-txgnn"  # the name on PyPI ("drafter" is another project); the import name is drafter
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
 def _err(line: str) -> None:
-    print(line, file=sys.stderr)
+    print(redact(line), file=sys.stderr)
 
 
 def _read_each(paths: Sequence[str], on_pack: Callable[[LoadedPack], int | None]) -> int:
@@ -169,6 +171,21 @@ def _cmd_import_txgnn(args: argparse.Namespace) -> int:
 # --- verify -----------------------------------------------------------------------------------------
 
 
+REPORT_RECORD_SCHEMA = "drafter.report/1"
+
+
+def sections_of_record(data: object) -> object:
+    """A report record (``drafter draft``'s JSON output) as the drafted sections it holds; anything
+    else unchanged. Withheld indications have no sections and are left out, as the report leaves them."""
+    if not isinstance(data, dict) or data.get("schema") != REPORT_RECORD_SCHEMA:
+        return data
+    indications = data.get("indications")
+    if not isinstance(indications, list):
+        return data
+    return {"indications": [{"rank": i.get("rank"), "sections": i["sections"]} for i in indications
+                            if isinstance(i, dict) and i.get("sections")]}
+
+
 def _read_draft_or_text(path: str) -> ReportDraft | str:
     """A drafted-sections JSON file (ReportDraft) or any report text; UserError when unreadable."""
     try:
@@ -181,6 +198,10 @@ def _read_draft_or_text(path: str) -> ReportDraft | str:
         raise UserError(f"{path}: byte {exc.start}: expected UTF-8 text") from None
     if not path.endswith(".json"):
         return text
+    try:
+        return ReportDraft.model_validate(sections_of_record(json.loads(text)))
+    except ValueError:
+        pass  # not JSON: pydantic says where, below
     try:
         return ReportDraft.model_validate_json(text)
     except ValidationError as exc:
@@ -242,31 +263,92 @@ def _parse_formats(text: str) -> list[str]:
     return formats
 
 
+def _calls_text(calls: int, cached: int, tokens: int) -> str:
+    """'from cache' when nothing was sent, else the calls and tokens paid for in this run."""
+    if calls == 0 and cached:
+        return "from cache"
+    extra = f" ({cached} from cache)" if cached else ""
+    return f"{calls} call(s){extra}, {tokens:,} tokens"
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    if args.max_indications < 1:
+        raise UserError(f"--max-indications: expected 1 or more, found {args.max_indications}")
+    if args.max_repairs < 0:
+        raise UserError(f"--max-repairs: expected 0 or more, found {args.max_repairs}")
+
+
 def _cmd_draft(args: argparse.Namespace) -> int:
-    from drafter.drafting import DraftError, DraftStatus
-    from drafter.pipeline import draft_report
+    """``drafter draft``: the batch machinery, one pack at a time, without manifests or a summary.
+
+    So a draft gets what a batch gets: inputs that are never overwritten, one pack id per report,
+    writable outputs checked before any call, reports written whole or not at all, and a pack whose
+    call fails is one line while the others go on.
+    """
+    from drafter.batch import adraft_batch
 
     formats = _parse_formats(args.format)
     report_date = _parse_date(args.date)
-    out_dir = Path(args.output)
-    with _model_access(args.replay) as client:
+    _check_counts(args)
+    out_dir = Path(args.out)
+    finished: list[object] = []
 
-        def draft_one(loaded: LoadedPack) -> int:
-            try:
-                report = draft_report(loaded.pack, client=client, model=args.model, max_repairs=args.max_repairs,
-                                      max_indications=args.max_indications, prompts=args.prompts,
-                                      rules=args.rule_table, report_date=report_date)
-            except DraftError as exc:
-                _err(f"{loaded.file}: drafting failed: {exc} ({len(exc.attempts)} attempt(s), "
-                     f"{exc.usage.total_tokens} tokens spent)")
-                return EXIT_CHECK_FAILED
-            written = write_report(report, out_dir, loaded.pack.meta.pack_id, formats)
-            usage = report.usage
-            print(f"{loaded.file}: {report.status.value}; {usage.requests} call(s), {usage.prompt_tokens} prompt + "
-                  f"{usage.completion_tokens} completion tokens; wrote {', '.join(str(p) for p in written)}")
-            return EXIT_CHECK_FAILED if report.status is DraftStatus.WITHHELD else EXIT_OK
+    def show(outcome: object, done: int, total: int, usage: object) -> None:  # noqa: ARG001
+        finished.append(outcome)
+        o = outcome  # a PackOutcome
+        label = o.pack  # type: ignore[attr-defined]
+        if o.status in ("bad_input", "failed"):  # type: ignore[attr-defined]
+            message = o.message.removeprefix(f"{label}: ")  # type: ignore[attr-defined]
+            verb = "drafting failed" if o.status == "failed" else "refused"  # type: ignore[attr-defined]
+            _err(f"{label}: {verb}: {message}")
+            return
+        if o.status == "planned":  # type: ignore[attr-defined]
+            print(f"{label}: would make about {o.calls} call(s), ~{o.prompt_tokens:,} prompt + "  # type: ignore[attr-defined]
+                  f"~{o.completion_tokens:,} completion tokens (dry run: nothing was called)")  # type: ignore[attr-defined]
+            return
+        calls = _calls_text(o.calls, o.cached_calls, o.prompt_tokens + o.completion_tokens)  # type: ignore[attr-defined]
+        wrote = ", ".join(str(out_dir / name) for name in o.outputs)  # type: ignore[attr-defined]
+        print(f"{label}: {o.status}; {calls}; wrote {wrote}")  # type: ignore[attr-defined]
 
-        return _read_each(args.packs, draft_one)
+    options = dict(model=args.model, concurrency=1, max_repairs=args.max_repairs,
+                   max_indications=args.max_indications, formats=formats, prompts=args.prompts,
+                   rules=args.rule_table, report_date=report_date, cache=None, dry_run=args.dry_run,
+                   on_progress=show, resume=False, replayed_from=None if args.dry_run else args.replay)
+
+    async def run() -> object:
+        if args.dry_run:
+            return await adraft_batch(args.packs, out_dir, client=None, **options)
+        if args.replay:
+            from drafter.replay import replaying
+
+            with replaying(args.replay, asynchronous=True) as client:
+                return await adraft_batch(args.packs, out_dir, client=client, **options)
+        from drafter.llm import make_async_client
+
+        return await adraft_batch(args.packs, out_dir, client=make_async_client(), **options)
+
+    try:
+        result = asyncio.run(run())
+    except KeyboardInterrupt:
+        _interrupted(finished)
+        return 130
+    outcomes = result.outcomes  # type: ignore[attr-defined]
+    if not outcomes:
+        _err("draft: no pack matched the inputs (check the paths)")
+        return EXIT_BAD_INPUT
+    if any(o.status == "bad_input" or "no recorded response" in o.message for o in outcomes):
+        return EXIT_BAD_INPUT
+    return EXIT_CHECK_FAILED if any(o.status in ("withheld", "failed") for o in outcomes) else EXIT_OK
+
+
+def _interrupted(finished: Sequence[object], summary: Path | None = None) -> None:
+    """What Ctrl-C leaves: how many packs finished, with which statuses, and where they are recorded."""
+    counts: dict[str, int] = {}
+    for outcome in finished:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1  # type: ignore[attr-defined]
+    statuses = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"
+    where = f"; summary: {summary}" if summary is not None else ""
+    _err(f"interrupted: {len(finished)} pack(s) finished ({statuses}){where}; a rerun skips what is done")
 
 
 def _parse_date(text: str | None) -> dt.date:
@@ -276,18 +358,6 @@ def _parse_date(text: str | None) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UserError(f"--date: expected YYYY-MM-DD, found {text!r}") from None
-
-
-@contextlib.contextmanager
-def _model_access(replay: str | None) -> Iterator[openai.OpenAI]:
-    """A real client from the environment, or one whose HTTP is served from a recorded cassette."""
-    if replay is None:
-        yield make_client()
-        return
-    from drafter.replay import replaying
-
-    with replaying(replay) as client:
-        yield client
 
 
 # --- batch ------------------------------------------------------------------------------------------
@@ -302,15 +372,17 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard else None
     if args.concurrency < 1:
         raise UserError(f"--concurrency: expected 1 or more, found {args.concurrency}")
+    _check_counts(args)
     out_dir = Path(args.out)
     if args.openai_batch and not args.dry_run:
         return _openai_batch(args, formats, shard, out_dir)
     cache = None if args.no_cache or args.dry_run else Path(args.cache) if args.cache else out_dir / ".cache"
-    progress = BatchProgress(resolve_model(args.model))
+    progress = BatchProgress(resolve_model(args.model), replayed=bool(args.replay))
     options = dict(model=args.model, concurrency=args.concurrency, max_repairs=args.max_repairs,
                    max_indications=args.max_indications, formats=formats, prompts=args.prompts,
                    rules=args.rule_table, report_date=_parse_date(args.date), cache=cache, limit=args.limit,
-                   shard=shard, dry_run=args.dry_run, on_progress=progress.update, on_start=progress.start)
+                   shard=shard, dry_run=args.dry_run, on_progress=progress.update, on_start=progress.start,
+                   retry_withheld=args.retry_withheld, force=args.force, replayed_from=None if args.dry_run else args.replay)
 
     async def run() -> object:
         if args.dry_run:
@@ -322,17 +394,21 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 return await adraft_batch(args.inputs, out_dir, client=client, **options)
         return await adraft_batch(args.inputs, out_dir, client=make_async_client(), **options)
 
-    with progress:
-        result = asyncio.run(run())
+    try:
+        with progress:
+            result = asyncio.run(run())
+    except KeyboardInterrupt:
+        _interrupted(progress.finished, None if args.dry_run else out_dir / "summary.jsonl")
+        return 130
     if args.openai_batch:  # a dry run: the same requests, at the Batch API's price
         usage = result.usage  # type: ignore[attr-defined]
         result.cost = estimate_cost(result.model, usage.prompt_tokens, usage.completion_tokens,  # type: ignore[attr-defined]
                                     batch_api=True)
     progress.console.print(summary_table(result, dry_run=args.dry_run))  # type: ignore[arg-type]
-    for line in summary_lines(result, dry_run=args.dry_run):  # type: ignore[arg-type]
-        progress.console.print(line, highlight=False)
+    for line in summary_lines(result, dry_run=args.dry_run, replayed=args.replay):  # type: ignore[arg-type]
+        progress.console.print(line, highlight=False, soft_wrap=True)
     if not args.dry_run:
-        progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False)
+        progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False, soft_wrap=True)
     if not result.outcomes:  # type: ignore[attr-defined]
         _err("batch: no pack matched the inputs (check the paths, --shard and --limit)")
         return EXIT_BAD_INPUT
@@ -376,7 +452,8 @@ def _openai_batch(args: argparse.Namespace, formats: Sequence[str], shard: tuple
                 max_indications=args.max_indications, formats=formats, prompts=args.prompts, rules=args.rule_table,
                 report_date=_parse_date(args.date), limit=args.limit, shard=shard,
                 poll_interval=0.0 if args.replay else args.poll_interval,  # a cassette has nothing to wait for
-                max_wait=args.max_wait, on_start=progress.start, on_progress=progress.update, on_event=event)
+                max_wait=args.max_wait, on_start=progress.start, on_progress=progress.update, on_event=event,
+                retry_withheld=args.retry_withheld, force=args.force)
     except BatchPending as exc:
         _err(str(exc))
         return EXIT_PENDING
@@ -385,8 +462,8 @@ def _openai_batch(args: argparse.Namespace, formats: Sequence[str], shard: tuple
         return EXIT_CHECK_FAILED
     progress.console.print(summary_table(result))
     for line in summary_lines(result):
-        progress.console.print(line, highlight=False)
-    progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False)
+        progress.console.print(line, highlight=False, soft_wrap=True)
+    progress.console.print(f"summary: {out_dir / 'summary.jsonl'}", highlight=False, soft_wrap=True)
     if not result.outcomes:
         _err("batch: no pack matched the inputs (check the paths, --shard and --limit)")
         return EXIT_BAD_INPUT
@@ -396,8 +473,22 @@ def _openai_batch(args: argparse.Namespace, formats: Sequence[str], shard: tuple
 # --- entry point ------------------------------------------------------------------------------------
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    import drafter
+
+    try:
+        return f"drafter {metadata.version(DISTRIBUTION)}"
+    except metadata.PackageNotFoundError:
+        return f"drafter {drafter.__version__}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drafter", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log lines (-vv: debug)")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="only errors on the log")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="validate packs (drafter or TxGNN format); exit 2 if any is bad")
@@ -411,8 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_rules)
 
     p = sub.add_parser("draft", help="draft, verify and assemble reports (exit 1 if any section is withheld)")
-    p.add_argument("packs", nargs="+", metavar="PACK")
-    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("packs", nargs="+", metavar="PACK", help="pack files, directories or globs")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, metavar="DIR")
+    p.add_argument("--dry-run", action="store_true", help="count calls and estimate tokens; call nothing")
     p.add_argument("--format", default="md,json,html", help="comma-separated: md, json, html (default: all)")
     p.add_argument("--replay", metavar="CASSETTE", help="serve model responses from a recorded cassette (no key needed)")
     p.add_argument("--model", help=f"model name (default: ${MODEL_ENV} or {DEFAULT_MODEL})")
@@ -426,7 +518,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("batch", help="draft many packs concurrently, resumably, with a cache and a summary")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="pack files, directories or globs")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, metavar="DIR")
+    p.add_argument("--retry-withheld", action="store_true",
+                   help="draft again the packs an earlier run withheld or failed (a rerun otherwise keeps them)")
+    p.add_argument("--force", action="store_true", help="draft every pack again, even those up to date")
     p.add_argument("--concurrency", type=int, default=8, metavar="N", help="model calls in flight (default 8)")
     p.add_argument("--limit", type=int, metavar="N", help="draft at most N packs")
     p.add_argument("--shard", metavar="I/N", help="draft only shard I of N (deterministic by path)")
@@ -472,8 +567,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Redacting(logging.Filter):
+    """Every log line goes through :func:`drafter.errors.redact` (a server may echo a key)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging(verbose: int, quiet: int) -> None:
+    """The ``drafter`` loggers on stderr: warnings by default, -v info, -vv debug, -q errors only."""
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    logger = logging.getLogger("drafter")
+    for handler in list(logger.handlers):
+        if getattr(handler, "_drafter", False):
+            logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._drafter = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.addFilter(_Redacting())
+    logger.addHandler(handler)
+    logger.setLevel(max(logging.DEBUG, min(logging.CRITICAL, level)))
+    logger.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(args.verbose, args.quiet)
     try:
         return int(args.func(args))
     except UserError as exc:
@@ -482,6 +603,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except BrokenPipeError:
+        # `drafter ... | head`: the reader went away; say nothing more and exit as a killed pipe writer.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,8 @@ bug and keeps its traceback.
 
 from __future__ import annotations
 
+import os as _os
+import re as _re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -64,3 +66,33 @@ class PackError(UserError):
     @property
     def warnings(self) -> list[PackProblem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+
+# --- redaction ----------------------------------------------------------------------------------------
+
+# Shapes of credentials that a server may echo back in an error message: OpenAI-style keys (sk-...,
+# sk-proj-..., any length from 4), bearer tokens, Google API keys, and key=... in a query string.
+_SECRET_PATTERNS = (
+    _re.compile(r"\bsk-[A-Za-z0-9_\-]{4,}"),
+    _re.compile(r"\b([Bb]earer)\s+[A-Za-z0-9._~+/=\-]{4,}"),
+    _re.compile(r"\bAIza[0-9A-Za-z_\-]{10,}"),
+    _re.compile(r"(?i)\b((?:api[_-]?)?key|token|access_token|secret|password)=[^&\s'\"]+"),
+)
+REDACTED = "[REDACTED]"
+
+
+def redact(text: str) -> str:
+    """``text`` with anything shaped like an API key or bearer token replaced by ``[REDACTED]``.
+
+    Applied to every message drafter writes (stderr, summaries), because a misbehaving server may
+    quote the request's credentials back. The configured ``OPENAI_API_KEY`` itself is redacted
+    whatever its shape.
+    """
+    key = _os.environ.get("OPENAI_API_KEY", "")
+    if len(key) >= 4:
+        text = text.replace(key, REDACTED)
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) + " " + REDACTED) if pattern.groups and m.group(1)
+                           and m.group(1).lower() == "bearer" else
+                           (m.group(1) + "=" + REDACTED if pattern.groups else REDACTED), text)
+    return text

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import email.utils
+import json
 import os
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -33,13 +34,22 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from drafter.cache import ResponseCache
-from drafter.errors import DrafterError, UserError
+from drafter.cache import ResponseCache, request_key
+from drafter.errors import DrafterError, UserError, redact
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 MODEL_ENV = "DRAFTER_MODEL"
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 60.0
+# A report's answer is a few kilobytes to a few hundred; anything far larger is a server gone wrong,
+# and is refused rather than parsed (the token counts are checked too, see check_usage).
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+MAX_USAGE_TOKENS = 2_000_000
+# Every request bounds its answer (max_completion_tokens): a report's answer is a few thousand
+# tokens, and a model or server that runs on would otherwise be paid for without limit. An answer
+# cut at the bound comes back with finish_reason "length" and goes through the repair loop; a reply
+# that claims more completion tokens than the bound is refused (see parse_completion).
+DEFAULT_MAX_COMPLETION_TOKENS = 16_384
 
 
 def resolve_model(model: str | None) -> str:
@@ -131,18 +141,35 @@ class CallFailed(DrafterError):
     """
 
     def __init__(self, cause: openai.OpenAIError, failed_requests: int) -> None:
-        super().__init__(f"{type(cause).__name__}: {cause}")
+        super().__init__(redact(f"{type(cause).__name__}: {cause}"))
         self.cause = cause
         self.failed_requests = failed_requests
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounds for transport retries (the SDK's own are off)."""
+    """Bounds for transport retries (the SDK's own are off).
+
+    ``attempt_seconds`` is a deadline for one whole attempt (connect, headers and body): a server
+    that trickles a byte every few seconds never trips a read timeout, but cannot hold a call (and a
+    batch's slot) longer than this. ``max_seconds`` bounds the whole retry loop, attempts included:
+    no attempt is given more time than what is left of it.
+    """
 
     max_attempts: int = 5
     max_seconds: float = 300.0
     backoff_max: float = 30.0
+    attempt_seconds: float = 180.0
+
+
+class TransportFault(openai.OpenAIError):
+    """A reply drafter cannot use although the HTTP exchange 'worked': a 200 whose body is not JSON,
+    not UTF-8, cut short, of the wrong shape (a list, no choices, no message), with impossible token
+    counts, or one that took longer than the attempt's deadline. Retried like a 5xx."""
+
+
+class ResponseTooLarge(openai.OpenAIError):
+    """A reply beyond :data:`MAX_RESPONSE_BYTES`: not retried (the same request would be paid again)."""
 
 
 def replay_miss(exc: BaseException) -> bool:
@@ -156,6 +183,8 @@ def replay_miss(exc: BaseException) -> bool:
 
 def is_transient(exc: BaseException) -> bool:
     """Retry timeouts, dropped connections, 429 and 5xx gateways; never a client error or a replay miss."""
+    if isinstance(exc, TransportFault):
+        return True
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
         return not replay_miss(exc)
     return isinstance(exc, openai.APIStatusError) and exc.status_code in TRANSIENT_STATUS
@@ -178,8 +207,14 @@ def retry_after_seconds(exc: BaseException) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:  # an HTTP date; anything else ("soon-ish") is as if the header were absent
         parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed is None or parsed.tzinfo is None:
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 class _WaitRetryAfterOrJitter:
@@ -199,7 +234,7 @@ class _WaitRetryAfterOrJitter:
 def transport_retrying(policy: RetryPolicy, failures: list[str]) -> dict[str, Any]:
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        failures.append(f"{type(exc).__name__}: {exc}")
+        failures.append(redact(f"{type(exc).__name__}: {exc}"))
 
     return {
         "retry": retry_if_exception(is_transient),
@@ -254,11 +289,15 @@ def make_async_client(*, api_key: str | None = None, base_url: str | None = None
 
 def request_body(messages: Sequence[dict[str, str]], model: str, schema_name: str, schema: dict[str, Any],
              max_tokens: int | None) -> dict[str, Any]:
-    """The request body, exactly as sent: also the response cache's key."""
+    """The request body, exactly as sent: also the response cache's key.
+
+    ``max_tokens`` None means :data:`DEFAULT_MAX_COMPLETION_TOKENS`: no request goes out unbounded.
+    """
+    if max_tokens is not None and max_tokens < 1:
+        raise UserError(f"max_tokens: expected 1 or more, found {max_tokens}")
     body: dict[str, Any] = {"model": model, "messages": list(messages),
-                            "response_format": response_format(schema_name, schema), "temperature": 0}
-    if max_tokens:
-        body["max_completion_tokens"] = max_tokens
+                            "response_format": response_format(schema_name, schema), "temperature": 0,
+                            "max_completion_tokens": max_tokens or DEFAULT_MAX_COMPLETION_TOKENS}
     return body
 
 
@@ -267,15 +306,165 @@ def _cache_request(client: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_cache(cached: dict[str, Any], model: str) -> CallResult:
-    from openai.types.chat import ChatCompletion
-
-    result = call_result(ChatCompletion.model_validate(cached), model, [])
+    result = call_result(parse_completion(cached), model, [])
     # The draft is built from this response and its tokens stay in the totals, but nothing was sent:
     # no request, and its tokens are marked as replayed so cost estimates leave them out.
     usage = dataclasses.replace(result.usage, requests=0, cached_responses=1,
                                 replayed_prompt_tokens=result.usage.prompt_tokens,
                                 replayed_completion_tokens=result.usage.completion_tokens)
     return CallResult(result.content, result.refusal, result.finish_reason, usage, result.model)
+
+
+def _cached(cache: ResponseCache | None, client: Any, body: dict[str, Any], model: str) -> CallResult | None:
+    """A usable cached answer, or None; an entry of the wrong shape is a miss (the cache warns)."""
+    if cache is None or (hit := cache.get(_cache_request(client, body))) is None:
+        return None
+    try:
+        return _from_cache(hit, model)
+    except TransportFault as exc:
+        cache.distrust(_cache_request(client, body), str(exc))
+        return None
+
+
+# --- reading a reply ----------------------------------------------------------------------------------
+
+
+def _describe(data: bytes) -> str:
+    head = data[:60].decode("utf-8", "replace").replace("\n", " ")
+    return f"{len(data)} bytes starting {head!r}" if data else "an empty body"
+
+
+def _count(usage: dict[str, Any], name: str, where: str) -> None:
+    value = usage.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_USAGE_TOKENS:
+        raise TransportFault(f"{where}.{name}: found {value!r}; expected a whole number from 0 to "
+                             f"{MAX_USAGE_TOKENS:,}")
+
+
+def check_usage(usage: Any) -> None:
+    """Refuse token counts no real reply has (negative, huge, not integers): they would break the budget."""
+    if usage is None:
+        return
+    if not isinstance(usage, dict):
+        raise TransportFault(f"usage: found {type(usage).__name__}; expected an object")
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        _count(usage, name, "usage")
+    for details, name in (("prompt_tokens_details", "cached_tokens"), ("completion_tokens_details", "reasoning_tokens")):
+        if isinstance(usage.get(details), dict):
+            _count(usage[details], name, f"usage.{details}")
+
+
+def check_bound(completion: Any, body: dict[str, Any]) -> None:
+    """Refuse a reply that claims more completion tokens than the request allowed (the server ignored it)."""
+    bound = body.get("max_completion_tokens")
+    used = completion.usage.completion_tokens if completion.usage is not None else 0
+    if bound and used and used > bound:
+        raise TransportFault(f"usage.completion_tokens: found {used:,}; expected at most the {bound:,} the request "
+                             "allowed (max_completion_tokens)")
+
+
+def parse_completion(payload: bytes | dict[str, Any]) -> Any:
+    """A chat completion from a reply body (or a cached one), or a :class:`TransportFault` saying what is wrong."""
+    from openai.types.chat import ChatCompletion
+    from pydantic import ValidationError
+
+    if isinstance(payload, bytes | bytearray):
+        try:
+            text = bytes(payload).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TransportFault(f"the reply is not UTF-8 (byte {exc.start}); {_describe(bytes(payload))}") from None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise TransportFault(f"the reply is not JSON: {_describe(bytes(payload))}") from None
+    else:
+        data = payload
+    if not isinstance(data, dict):
+        raise TransportFault(f"the reply is a JSON {type(data).__name__}; expected a chat completion object")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise TransportFault(f"choices: found {choices!r:.60}; expected a non-empty list")
+    first = choices[0]
+    if not isinstance(first, dict) or not isinstance(first.get("message"), dict):
+        raise TransportFault("choices[0].message: missing or not an object")
+    content = first["message"].get("content")
+    if content is not None and not isinstance(content, str):
+        raise TransportFault(f"choices[0].message.content: found {type(content).__name__}; expected a string")
+    check_usage(data.get("usage"))
+    try:
+        return ChatCompletion.model_validate(data)
+    except ValidationError as exc:
+        raise TransportFault(f"the reply is not a chat completion: {exc.errors(include_url=False)[0]['msg']}") from None
+
+
+def _too_large(size: int) -> ResponseTooLarge:
+    return ResponseTooLarge(f"the reply is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB ({size:,} bytes so "
+                            "far); refused unread")
+
+
+def _attempt_budget(policy: RetryPolicy, started: float) -> float:
+    """This attempt's deadline in seconds: the attempt's own, cut to what is left of the whole loop."""
+    left = policy.max_seconds - (time.monotonic() - started)
+    return max(0.05, min(policy.attempt_seconds, left))
+
+
+class ReplayMissed(openai.OpenAIError):
+    """A replayed cassette has no answer for this request (never retried; see :func:`replay_miss`)."""
+
+
+def _fault(exc: Exception) -> openai.OpenAIError:
+    """What an exception raised while sending or reading a reply means to drafter."""
+    if isinstance(exc, openai.OpenAIError):
+        return exc
+    if type(exc).__name__ == "CannotOverwriteExistingCassetteException":
+        missed = ReplayMissed(str(exc).splitlines()[0] if str(exc) else "no recorded response")
+        missed.__cause__ = exc
+        return missed
+    return TransportFault(f"the reply was cut short: {type(exc).__name__}: {exc}")
+
+
+def _sync_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
+    deadline = time.monotonic() + seconds
+    data = bytearray()
+    try:
+        with sdk.chat.completions.with_streaming_response.create(**body) as raw:
+            for chunk in raw.iter_bytes():
+                data += chunk
+                if len(data) > MAX_RESPONSE_BYTES:
+                    raise _too_large(len(data))
+                if time.monotonic() > deadline:
+                    raise TransportFault(f"no whole reply within {seconds:.0f} s ({len(data):,} bytes received)")
+    except Exception as exc:  # noqa: BLE001 - any failure reading the body (cut short, reset) is transport
+        fault = _fault(exc)
+        if fault is exc:
+            raise
+        raise fault from (exc if isinstance(fault, ReplayMissed) else None)
+    completion = parse_completion(bytes(data))
+    check_bound(completion, body)
+    return completion
+
+
+async def _async_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
+    data = bytearray()
+    try:
+        async with asyncio.timeout(seconds):
+            async with sdk.chat.completions.with_streaming_response.create(**body) as raw:
+                async for chunk in raw.iter_bytes():
+                    data += chunk
+                    if len(data) > MAX_RESPONSE_BYTES:
+                        raise _too_large(len(data))
+    except TimeoutError:
+        raise TransportFault(f"no whole reply within {seconds:.0f} s ({len(data):,} bytes received)") from None
+    except Exception as exc:  # noqa: BLE001 - any failure reading the body (cut short, reset) is transport
+        fault = _fault(exc)
+        if fault is exc:
+            raise
+        raise fault from (exc if isinstance(fault, ReplayMissed) else None)
+    completion = parse_completion(bytes(data))
+    check_bound(completion, body)
+    return completion
 
 
 def complete(
@@ -291,14 +480,16 @@ def complete(
 ) -> CallResult:
     """One structured-output chat call, with transport faults retried here and only here."""
     body = request_body(messages, model, schema_name, schema, max_tokens)
-    if cache is not None and (hit := cache.get(_cache_request(client, body))) is not None:
-        return _from_cache(hit, model)
+    if (hit := _cached(cache, client, body, model)) is not None:
+        return hit
     failures: list[str] = []
     sdk = without_sdk_retries(client)
+    bounds = policy or RetryPolicy()
+    started = time.monotonic()
     try:
-        for attempt in Retrying(**transport_retrying(policy or RetryPolicy(), failures)):
+        for attempt in Retrying(**transport_retrying(bounds, failures)):
             with attempt:
-                response = sdk.chat.completions.create(**body)
+                response = _sync_attempt(sdk, body, _attempt_budget(bounds, started))
     except openai.OpenAIError as exc:
         raise CallFailed(exc, len(failures) + 1) from exc
     if cache is not None:
@@ -318,21 +509,56 @@ async def acomplete(
     cache: ResponseCache | None = None,
     limiter: AdaptiveLimiter | None = None,
 ) -> CallResult:
-    """The asynchronous twin of :func:`complete`; ``limiter`` bounds and paces concurrent calls."""
+    """The asynchronous twin of :func:`complete`; ``limiter`` bounds and paces concurrent calls.
+
+    With a ``limiter`` (one per batch), a request identical to one already in flight is not sent
+    again: it waits for that call's answer and is counted as served from cache.
+    """
     body = request_body(messages, model, schema_name, schema, max_tokens)
-    if cache is not None and (hit := cache.get(_cache_request(client, body))) is not None:
-        return _from_cache(hit, model)
+    if (hit := _cached(cache, client, body, model)) is not None:
+        return hit
+    if limiter is None:
+        return await _acall(client, body, model, policy, cache, None)
+    key = request_key(_cache_request(client, body))
+    leader = limiter.shared_calls.get(key)
+    if leader is not None:
+        try:
+            result = await asyncio.shield(leader)
+        except CallFailed as exc:  # the leader's failed requests are counted once, by the leader
+            raise CallFailed(exc.cause, 0) from exc.cause
+        usage = dataclasses.replace(result.usage, requests=0, failed_requests=0, cached_responses=1,
+                                    replayed_prompt_tokens=result.usage.prompt_tokens,
+                                    replayed_completion_tokens=result.usage.completion_tokens)
+        return CallResult(result.content, result.refusal, result.finish_reason, usage, result.model)
+    future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
+    limiter.shared_calls[key] = future
+    try:
+        result = await _acall(client, body, model, policy, cache, limiter)
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: no "never retrieved" warning when no one else waited
+        raise
+    finally:
+        limiter.shared_calls.pop(key, None)
+    future.set_result(result)
+    return result
+
+
+async def _acall(client: Any, body: dict[str, Any], model: str, policy: RetryPolicy | None,
+                 cache: ResponseCache | None, limiter: AdaptiveLimiter | None) -> CallResult:
     failures: list[str] = []
     sdk = without_sdk_retries(client)
+    bounds = policy or RetryPolicy()
+    started = time.monotonic()
     try:
-        async for attempt in AsyncRetrying(**transport_retrying(policy or RetryPolicy(), failures)):
+        async for attempt in AsyncRetrying(**transport_retrying(bounds, failures)):
             with attempt:
                 if limiter is None:
-                    response = await sdk.chat.completions.create(**body)
+                    response = await _async_attempt(sdk, body, _attempt_budget(bounds, started))
                 else:
                     async with limiter.slot():
                         try:
-                            response = await sdk.chat.completions.create(**body)
+                            response = await _async_attempt(sdk, body, _attempt_budget(bounds, started))
                         except openai.RateLimitError as exc:
                             limiter.rate_limited(retry_after_seconds(exc))
                             raise
@@ -363,6 +589,8 @@ class AdaptiveLimiter:
         self._streak = 0
         self._paused_until = 0.0
         self._condition: asyncio.Condition | None = None
+        # Calls in flight by request key, so that a batch sends an identical request once (see acomplete).
+        self.shared_calls: dict[str, asyncio.Future[CallResult]] = {}
 
     def _cond(self) -> asyncio.Condition:
         if self._condition is None:

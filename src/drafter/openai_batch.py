@@ -43,6 +43,7 @@ from drafter.assemble import assemble, pack_fingerprint, write_report
 from drafter.batch import (
     BatchResult,
     BatchSettings,
+    STICKY,
     PackOutcome,
     ProgressCallback,
     already_done,
@@ -67,9 +68,11 @@ from drafter.fsio import write_text_atomic
 from drafter.llm import (
     CallResult,
     RetryPolicy,
+    TransportFault,
     Usage,
     call_result,
     make_client,
+    parse_completion,
     request_body,
     transport_retrying,
     without_sdk_retries,
@@ -192,7 +195,62 @@ def read_state(out_dir: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
         raise UserError(f"{path}: expected a {STATE_FORMAT} state file; move it away to start afresh (the batches "
                         "it names may still be running: cancel them in the provider's dashboard)")
+    if (problem := state_problem(data)) is not None:
+        raise UserError(f"{path}: {problem}; the file was edited or damaged: move it away to start afresh (the "
+                        "batches it names may still be running: cancel them in the provider's dashboard)")
     return data
+
+
+def _is_list_of(value: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(value, list) and all(isinstance(item, kind) for item in value)
+
+
+_ANSWER_KEYS = ("content", "refusal", "finish_reason", "model", "usage")
+_USAGE_FIELDS = frozenset(f.name for f in dataclasses.fields(Usage))
+
+
+def state_problem(data: dict[str, Any]) -> str | None:
+    """The first thing wrong with a state file's shape (as a JSON path and what was expected), or None."""
+    if not isinstance(data.get("settings"), str):
+        return "settings: expected a string"
+    if isinstance(data.get("round"), bool) or not isinstance(data.get("round"), int) or data["round"] < 0:
+        return f"round: found {data.get('round')!r}; expected a whole number"
+    parts = data.get("parts")
+    if not isinstance(parts, list):
+        return "parts: expected a list"
+    for i, part in enumerate(parts):
+        if not isinstance(part, dict) or not isinstance(part.get("input_file_id"), str):
+            return f"parts[{i}].input_file_id: expected a string"
+        if not _is_list_of(part.get("custom_ids"), str):
+            return f"parts[{i}].custom_ids: expected a list of strings"
+        if part.get("batch_id") is not None and not isinstance(part["batch_id"], str):
+            return f"parts[{i}].batch_id: expected a string or null"
+    if not isinstance(data.get("requests"), dict):
+        return "requests: expected an object"
+    packs = data.get("packs")
+    if not isinstance(packs, dict):
+        return "packs: expected an object"
+    for pack_id, entry in packs.items():
+        where = f"packs[{pack_id!r}]"
+        if not isinstance(entry, dict):
+            return f"{where}: expected an object"
+        for key in ("pack", "path", "run_key"):
+            if not isinstance(entry.get(key), str):
+                return f"{where}.{key}: expected a string"
+        if not _is_list_of(entry.get("batches"), str):
+            return f"{where}.batches: expected a list of strings"
+        answers = entry.get("answers")
+        if not _is_list_of(answers, dict):
+            return f"{where}.answers: expected a list of objects"
+        for j, record in enumerate(answers):
+            missing = [k for k in _ANSWER_KEYS if k not in record]
+            if missing:
+                return f"{where}.answers[{j}]: missing {', '.join(missing)}"
+            usage = record["usage"]
+            if not isinstance(usage, dict) or set(usage) - _USAGE_FIELDS or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in usage.values()):
+                return f"{where}.answers[{j}].usage: expected token counts"
+    return None
 
 
 # --- requests ---------------------------------------------------------------------------------------
@@ -236,21 +294,23 @@ def _error_text(body: Any) -> str:
 
 
 def read_answer(line: dict[str, Any], model: str) -> CallResult | str:
-    """A result line as the repair loop takes it, or the reason it cannot be used."""
+    """A result line as the repair loop takes it, or the reason it cannot be used (that pack fails)."""
     error = line.get("error")
     if error:
         return f"{error.get('code')}: {error.get('message')}" if isinstance(error, dict) else str(error)
     response = line.get("response") or {}
+    if not isinstance(response, dict):
+        return f"response: found a JSON {type(response).__name__}; expected an object"
     status = response.get("status_code")
     body = response.get("body")
     if not isinstance(status, int) or not 200 <= status < 300:
         return f"HTTP {status}: {_error_text(body)}"
-    try:
-        completion = ChatCompletion.model_validate(body)
-    except ValidationError:
+    if not isinstance(body, dict):
         return f"HTTP {status}: the response body is not a chat completion"
-    if not completion.choices:
-        return f"HTTP {status}: the response has no choices"
+    try:
+        completion = parse_completion(body)
+    except TransportFault as exc:
+        return f"HTTP {status}: the response body is not a chat completion ({exc})"
     return call_result(completion, model, [])
 
 
@@ -265,7 +325,7 @@ def _unanswered(batch: Batch, part: _Part, custom_id: str) -> str:
         return "the batch failed"
     if batch.status in ("expired", "cancelled"):
         return f"the batch was {batch.status} before this request ran"
-    return "the batch has no result line for this request"
+    return "the batch has no usable result line for this request (a missing or malformed line)"
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -288,6 +348,8 @@ class _Runner:
                  rules: RuleTable, report_date: dt.date, options: _Options, on_progress: ProgressCallback | None,
                  on_event: EventCallback | None) -> None:
         self.out_dir = out_dir
+        self.retry_withheld = False
+        self.force = False
         self.sdk = without_sdk_retries(client)
         self.settings = settings
         self.templates = templates
@@ -401,8 +463,13 @@ class _Runner:
             if pack_id in in_job:
                 continue
             key = self.settings.run_key(pack_fingerprint(pack))
-            done = already_done(self.out_dir, pack_id, key)
-            if done is not None:
+            done = None if self.force else already_done(self.out_dir, pack_id, key)
+            if done is not None and done.get("status") in STICKY and not self.retry_withheld:
+                self.report(PackOutcome(name, done["status"], pack_id, outputs=done["outputs"],
+                                        message=f"{done['status']} in an earlier run with the same pack and settings; "
+                                        "--retry-withheld drafts it again"))
+                continue
+            if done is not None and done.get("status") not in STICKY:
                 self.report(PackOutcome(name, "skipped", pack_id, outputs=done["outputs"],
                                         message=f"outputs up to date ({done.get('status')})"))
                 continue
@@ -504,8 +571,23 @@ class _Runner:
                             [p.batch_id for p in job.parts if p.batch_id], self.state_path)
 
     def download(self, file_id: str) -> list[dict[str, Any]]:
+        """The usable lines of a result file; a line that is not a JSON object with a ``custom_id`` is
+        skipped with a warning (its pack then has no answer and fails alone, with that reason)."""
         content = self.call(self.sdk.files.content, file_id).content
-        return [json.loads(line) for line in content.splitlines() if line.strip()]
+        lines = []
+        for number, raw in enumerate(content.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                line = None
+            if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
+                self.event(f"warning: OpenAI file {file_id}, line {number}: expected a JSON object with a custom_id; "
+                           "skipped (its request counts as unanswered)")
+                continue
+            lines.append(line)
+        return lines
 
     def collect(self, job: _Job, batches: dict[str, Batch]) -> list[_Work]:
         """Feed each answer to its pack's loop; finish or fail packs; return those needing a repair round."""
@@ -601,8 +683,13 @@ def run_openai_batch(
     on_start: Callable[[int], None] | None = None,
     on_progress: ProgressCallback | None = None,
     on_event: EventCallback | None = None,
+    retry_withheld: bool = False,
+    force: bool = False,
 ) -> OpenAIBatchResult:
     """Draft every pack of ``inputs`` into ``out_dir`` through the OpenAI Batch API (see the module docstring).
+
+    A pack an earlier run withheld stays withheld (not drafted again) unless ``retry_withheld``;
+    ``force`` drafts every pack again. A failed pack has no manifest and is submitted again.
 
     Raises :class:`BatchPending` when ``max_wait`` seconds (or ``max_polls`` status requests) pass
     while batches still run: the same call later picks them up from ``OUT/.openai-batch-state.json``.
@@ -611,7 +698,7 @@ def run_openai_batch(
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")
     if poll_interval < 0 or max_wait < 0:
         raise UserError(f"poll interval and wait must be 0 or more, found {poll_interval} and {max_wait}")
-    paths = select_inputs(inputs, shard, limit)
+    paths = select_inputs(inputs, shard, limit, out_dir=Path(out_dir))
     templates, table, settings = prepare_run(model, max_repairs, max_indications, token_budget, formats, prompts,
                                              rules)
     resolved = settings.model
@@ -621,6 +708,7 @@ def run_openai_batch(
                        retry or RetryPolicy())
     runner = _Runner(directory, client or make_client(), settings, templates, table, report_date or dt.date.today(),
                      options, on_progress, on_event)
+    runner.retry_withheld, runner.force = retry_withheld, force
     state = read_state(directory)
     resumed = runner.resume(state) if state is not None else None
     listed = {os.path.abspath(p) for p in paths}

@@ -78,9 +78,25 @@ def multipart_aware_body(r1: Any, r2: Any) -> None:
         raise AssertionError("the uploaded form fields differ")
 
 
+def check_cassette(path: Path) -> None:
+    """A one-line UserError unless ``path`` is a vcrpy cassette (YAML with a list of interactions)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UserError(f"{path}: not a cassette: cannot read it as YAML ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise UserError(f"{path}: not a cassette: expected YAML with an 'interactions' list (a vcrpy recording; "
+                        "see cassettes/README.md)")
+
+
 @contextlib.contextmanager
 def replaying(cassette: str | os.PathLike[str], *, asynchronous: bool = False, repeats: bool = True) -> Iterator[Any]:
     """A client (``openai.OpenAI``, or ``AsyncOpenAI`` when ``asynchronous``) served from ``cassette``.
+
+    From Python: ``with drafter.replaying("cassettes/examples.yaml") as client:
+    drafter.draft_report(pack, client=client)``.
 
     With ``repeats`` (the default) a recorded answer may be served again; without, each is served
     once and identical requests get their answers in the recorded order (a polled batch).
@@ -93,6 +109,7 @@ def replaying(cassette: str | os.PathLike[str], *, asynchronous: bool = False, r
         from vcr.errors import CannotOverwriteExistingCassetteException
     except ImportError:
         raise UserError("--replay needs vcrpy: pip install 'drafter[replay]'") from None
+    check_cassette(path)
     recorder = vcr.VCR(record_mode="none", match_on=("method", "path", "body"), decode_compressed_response=True)
     recorder.register_matcher("body", multipart_aware_body)
     factory = openai.AsyncOpenAI if asynchronous else openai.OpenAI

@@ -43,12 +43,41 @@ negation phrases, are compiled at load time into ONE regular expression, shaped 
 so that the regex engine tries only the branches that can match the next character; at each
 position the longest phrase wins, and one pass over a sentence finds everything.
 
+Claims found by their cue
+-------------------------
+A claim need not use a known term: "may cause X", "risk of X", "X has been reported", "side effects
+include X", "X adverse events", "(X) toxicity", "adverse drug reaction", "contraindicated in X",
+"caution in X", "monitor for X", "interacts with X", "avoid (use) with X", "should not be combined
+with X" are claims whatever X is. :meth:`SafetyVocabulary.cue_claims` finds them (``claim_cues`` in
+the data, one compiled alternation), takes X as the noun phrase the cue governs (to the clause's end;
+one claim per item of a list), gives X's concept when the vocabulary knows it and None otherwise, and
+drops objects that are benefits or mechanisms ("improved survival", "apoptosis", "signalling
+pathways"; ``cue_objects`` in the data). :meth:`SafetyVocabulary.object_supported` says whether a
+supporting text covers X: through the concept, or through X's content words after folding case,
+British/American spelling, plurals and simple inflections. :meth:`SafetyVocabulary.covered_concepts`
+reads a supporting text with the ``support_terms`` too: phrasings that cover a concept in a pack
+("Use with caution in epilepsy" covers "patients with epilepsy") without being claims in a report.
+
+Context
+-------
+Safety words are often not claims: an outcome list ("the primary endpoint was ... myocardial
+infarction"), a benefit ("reduced the risk of stroke"), a trial's qualifying event ("participants
+after myocardial infarction"), an indication of use ("the treatment of peptic ulcer disease"), a
+data request ("confirm safety in pregnant women"), a population inside a disease name ("paediatric
+neuroblastoma"), a study title in Title Case, and a drug class named as a class ("is a
+benzodiazepine", or in a sentence with no interaction cue at all). ``context_masks`` in the data
+blank these out before matching, in :meth:`~SafetyVocabulary.mentions` (``context=True``, the
+default) and in :meth:`~SafetyVocabulary.cue_claims`.
+
 Negation is NegEx-like and deliberately simple: a negation cue governs the first concept mention
 that follows it within six words in the same clause (clauses end at ``. ; : ! ?``, line breaks and
 terminators such as "but", "however", "which"), and the negation carries along a list ("no sedation,
 dizziness or respiratory depression"). Post-negation cues negate a preceding mention ("seizures were
 not observed"); pseudo-negations ("should not be used in pregnancy", "not only", "has not been
-established") are not negations; a "non-" prefix negates the term it is attached to ("non-sedating").
+established") are not negations; a "non-" prefix negates the term it is attached to ("non-sedating"). A
+negation governs only its own phrase: a preposition between the cue and the mention ends it ("no
+specific antidote for overdose", "no difference with respect to bleeding"), and instructions
+("advised not to drive") and "non-major bleeding" are not denials.
 """
 
 from __future__ import annotations
@@ -70,6 +99,8 @@ __all__ = [
     "CATEGORIES",
     "AbsenceClaim",
     "Concept",
+    "CueClaim",
+    "SupportProfile",
     "SafetyMention",
     "SafetyVocabulary",
     "VocabularyError",
@@ -122,6 +153,56 @@ _CLAIM_TRANSLATION = str.maketrans(
 )
 
 _WORD = re.compile(r"\w+")
+# A preposition between a negation cue and a mention ends the cue's phrase: "no specific antidote
+# for overdose", "no difference with respect to bleeding" deny the antidote or the difference, not
+# the risk. ("of", "in" and "with" do not: "no evidence of sedation", "no increase in seizures",
+# "no patients with epilepsy were enrolled".)
+_SCOPE_BREAK = re.compile(
+    r"(?<!\w)(?:for|after|during|on|at|against|regarding|between|versus|vs|than|compared|with respect to|"
+    r"with regard to|in terms of)(?!\w)"
+)
+# A title written in Title Case ("Effects of Varenicline on Smoking Urge and Withdrawal"): five or
+# more capitalised words joined by at least two lower-case function words. Its words name a study,
+# not a claim.
+_TITLE_RUN = re.compile(
+    r"(?<![\w\-])(?:[A-Z][\w'\u2019\-]*(?:[ \t]+|(?=[^\w]|$))|(?:of|on|and|in|for|with|versus|vs|the|a|an|to|by|at|"
+    r"after|among|from|or)[ \t]+)+"
+)
+_TITLE_FUNCTION = re.compile(r"(?<!\S)(?:of|on|and|in|for|with|versus|vs|the|a|an|to|by|at|after|among|from|or)(?!\S)")
+_TITLE_CAPITAL = re.compile(r"(?<![\w\-])[A-Z]")
+
+
+_SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n|\|")
+# A label ("- **Warfarin:** raised INR", a pack item's "Alcohol: ...") states an interaction by itself.
+_LABEL_AFTER = re.compile(r"[\s*_]*:")
+
+
+def _uncued_sentences(normal: str, cues: Sequence[int], exceptions: frozenset[str]) -> list[tuple[Any, ...]]:
+    """Sentences (as ``(-1, start, end, exceptions)``) that hold no interaction cue; ``exceptions``
+    are the interaction concepts that are claims even there (alcohol, grapefruit juice ...)."""
+    out: list[tuple[Any, ...]] = []
+    start = 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(normal)] + [len(normal)]
+    k = 0
+    for end in ends:
+        while k < len(cues) and cues[k] < start:
+            k += 1
+        if not (k < len(cues) and cues[k] < end) and ":" not in normal[start:end]:
+            out.append((-1, start, end, exceptions))
+        start = end
+    return out
+
+
+def _title_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of Title-Case runs that read as the title of a study or trial (see ``_TITLE_RUN``)."""
+    spans = []
+    for m in _TITLE_RUN.finditer(text):
+        run = m.group().rstrip()
+        if len(run) < 30:
+            continue
+        if len(_TITLE_CAPITAL.findall(run)) >= 5 and len(_TITLE_FUNCTION.findall(run)) >= 2:
+            spans.append((m.start(), m.start() + len(run)))
+    return spans
 _NON_PREFIX = re.compile(r"(?<!\w)non ?$")  # in flattened text, where "non-" is "non "
 _CLAUSE_PUNCTUATION = re.compile(r"[.;:!?](?=[\s\x00]|$)|\n")
 # What may stand between two mentions of one list so that a negation carries over:
@@ -182,6 +263,72 @@ class AbsenceClaim:
     text: str
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class CueClaim:
+    """A safety claim found by its cue ("may cause X", "risk of X", "X has been reported",
+    "contraindicated in X", "interacts with X" ...), whether or not the vocabulary knows X.
+
+    ``start``/``end`` is the cue, ``object_start``/``object_end`` the item X it governs (one claim
+    per item of a list: "may cause nausea, vasculitis and alopecia" gives three), all offsets into
+    the text as passed in. ``concept`` is the vocabulary concept of X, or None when X is a term the
+    vocabulary does not know (it is still a claim: the supporting text must then contain its
+    words). ``negated`` is True when the cue is denied ("does not cause X", "no risk of X",
+    "X has not been reported"). For a cue that is its own object ("toxicity", "adverse drug
+    reaction" with nothing named) the object span is the cue's.
+    """
+
+    start: int
+    end: int
+    cue: str
+    object_start: int
+    object_end: int
+    object_text: str
+    concept: str | None
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class SupportProfile:
+    """What a supporting safety text covers, computed once per pack item: the concepts it affirms
+    (terms and support-only phrasings) and its content words, spelling-normalised and stemmed."""
+
+    concepts: frozenset[str]
+    words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _CueRule:
+    id: str
+    object: str  # "after", "before" or "self"
+    patterns: tuple[str, ...]
+    body: str
+    negatable: bool = True
+    known_only: bool = False
+    max_words: int = 6
+    self_if_empty: bool = False
+
+
+@dataclass(frozen=True)
+class _ContextRule:
+    id: str
+    mask: str  # "match", "after", "before", "clause", "class" or "interaction_cue"
+    patterns: tuple[str, ...]
+    body: str
+    except_concepts: frozenset[str] = frozenset()  # "class" only: concepts that stay claims
+
+
+@dataclass(frozen=True)
+class _CueObjects:
+    stop_words: frozenset[str] = frozenset()
+    verb_stops: frozenset[str] = frozenset()
+    generic_words: frozenset[str] = frozenset()
+    population_words: frozenset[str] = frozenset()
+    population_links: frozenset[str] = frozenset()
+    non_safety_heads: frozenset[str] = frozenset()
+    non_safety_tails: frozenset[str] = frozenset()
+    end_words: frozenset[str] = frozenset()
 
 
 class _Exclusions(NamedTuple):
@@ -387,6 +534,89 @@ def _blank(match: re.Match[str]) -> str:
     return _BLANK * (match.end() - match.start())
 
 
+def _blank_spans(text: str, spans: Iterable[tuple[int, int]], filler: str = "") -> str:
+    """``text`` with every span replaced by blanks of the same length; with ``filler``, a span of
+    three or more characters becomes one placeholder word between two blanks (no term matches it)."""
+    chars = list(text)
+    for start, end in spans:
+        n = end - start
+        if filler and n >= 3:
+            chars[start:end] = _BLANK + filler * (n - 2) + _BLANK
+        else:
+            chars[start:end] = _BLANK * n
+    return "".join(chars)
+
+
+def _copy_blanks(source: str, target: str) -> str:
+    """``target`` with a blank wherever ``source`` (of the same length) has one."""
+    return _blank_spans(target, (m.span() for m in re.finditer(_BLANK + "+", source)))
+
+
+# --- words, for matching a claim's object against a supporting text ---------------------------------
+
+# A token of claim text: a word (with inner hyphens and apostrophes), or one other character.
+_OBJ_TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*|[^\w\s]|_")
+# Markup and quotes that neither end nor belong to a noun phrase ("may cause **severe hypotension**").
+_TRANSPARENT = frozenset("*_`\"\u201c\u201d\u00ab\u00bb")
+_LIST_WORDS = frozenset({"and", "or", "nor", "and/or"})
+_LIST_MARKS = frozenset({",", "/", "&"})
+_APPOSITION = frozenset({"a", "an", "the", "its", "their", "this", "these", "which", "who"})
+_NEGATION_BEFORE = re.compile(
+    r"(?:\b(?:no|not|never|without|nor|neither|cannot|unlikely to|none of|absence of|lack of|free of|free from|"
+    r"n't)\b)(?:[\s\-]+[\w\-']+){0,3}[\s\-]*\Z"
+)
+_NEGATION_INSIDE = re.compile(r"\b(?:not|never|no)\b")
+# British -> American spellings and simple inflections, applied to both sides of a comparison.
+_SPELLING = (
+    (re.compile(r"ae"), "e"),
+    (re.compile(r"oe"), "e"),
+    (re.compile(r"is(ation|e|ed|es|ing)\b"), r"iz\1"),
+    (re.compile(r"ys(e|ed|es|ing)\b"), r"yz\1"),
+    (re.compile(r"our(?=s?\b)"), "or"),
+    (re.compile(r"(?<=[a-z])tre\b"), "ter"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"ll"), "l"),
+)
+
+
+@functools.lru_cache(maxsize=8192)
+def normalise_word(word: str) -> str:
+    """A word in the one spelling used to compare a claim with its support: lower case, without
+    apostrophes and hyphens, American spelling ("amenorrhoea" -> "amenorrhea", "haemorrhage" ->
+    "hemorrhage", "tumour" -> "tumor"), and a crude stem for plurals and simple inflections
+    ("transaminases" ~ "transaminase", "monitored" ~ "monitor", "raised" ~ "raise")."""
+    w = word.lower().translate(_DELETE_APOSTROPHES).replace("-", "")
+    for rx, repl in _SPELLING:
+        w = rx.sub(repl, w)
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 5 and w.endswith(("ses", "xes", "ches", "shes", "zes")):
+        w = w[:-2]
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "is", "us")):
+        w = w[:-1]
+    if len(w) > 5 and w.endswith("ing"):
+        w = w[:-3]
+    elif len(w) > 4 and w.endswith("ed"):
+        w = w[:-2]
+    if len(w) > 4 and w.endswith("e"):
+        w = w[:-1]
+    return w
+
+
+def _close_words(a: str, b: str) -> bool:
+    """Normalised words that are one word: equal, or sharing all but the last letter of the shorter
+    and at least seven letters ("vasculitic" ~ "vasculitis", "hemorrhagic" ~ "hemorrhag")."""
+    if a == b:
+        return True
+    short = min(len(a), len(b))
+    if short < 7:
+        return False
+    k = 0
+    while k < short and a[k] == b[k]:
+        k += 1
+    return k >= 7 and k >= short - 1
+
+
 # --- the vocabulary --------------------------------------------------------------------------------
 
 
@@ -411,6 +641,10 @@ class SafetyVocabulary:
         post_negation_cues: Sequence[str] = (),
         negation_terminators: Sequence[str] = (),
         source: str = "<vocabulary>",
+        support_terms: Mapping[str, Sequence[str]] | None = None,
+        claim_cues: Sequence[_CueRule] = (),
+        cue_objects: _CueObjects | None = None,
+        context_rules: Sequence[_ContextRule] = (),
     ) -> None:
         self.version = version
         self.description = description
@@ -474,6 +708,35 @@ class SafetyVocabulary:
         self._hides_terms = frozenset(
             key for key in self._phrase_kind if _may_hide_a_term(key, self._term_concept, term_keys)
         )
+        # Support-only phrasings: what a pack's safety text may say for a concept without the phrase
+        # being a claim when a report says it ("Use with caution in epilepsy" covers "patients with
+        # epilepsy"). Matched only in supporting texts, by their own compiled trie.
+        self._support_concept: dict[str, str] = {}
+        for cid, phrases in (support_terms or {}).items():
+            for phrase in phrases:
+                self._support_concept.setdefault(_key(phrase), cid)
+        self._support_regex = (
+            re.compile(_trie_pattern([p for ps in (support_terms or {}).values() for p in ps]))
+            if self._support_concept else None
+        )
+        # Claim cues and context masks: each ONE alternation of named groups, one pass per text.
+        self._cue_rules = tuple(claim_cues)
+        self._cue_regex = (
+            re.compile(r"(?<![\w\-])(?:" + "|".join(f"(?P<c{i}>{r.body})" for i, r in enumerate(claim_cues))
+                       + r")(?!\w)")
+            if claim_cues else None
+        )
+        self._objects = cue_objects or _CueObjects()
+        self._non_safety = frozenset(normalise_word(w) for w in self._objects.non_safety_heads)
+        self._non_safety_tails = frozenset(normalise_word(w) for w in self._objects.non_safety_tails)
+        self._not_content = self._objects.generic_words | self._objects.stop_words
+        self._context_rules = tuple(context_rules)
+        self._needs_interaction_cue = any(r.mask == "interaction_cue" for r in context_rules)
+        self._context_regex = (
+            re.compile(r"(?<![\w\-])(?:" + "|".join(f"(?P<x{i}>{r.body})" for i, r in enumerate(context_rules))
+                       + r")")
+            if context_rules else None
+        )
 
     @functools.cached_property
     def _terms(self) -> re.Pattern[str]:
@@ -504,22 +767,22 @@ class SafetyVocabulary:
         """The id of the concept that lists ``term``, or None."""
         return self._term_concept.get(_key(term))
 
-    def mentions(self, text: str, *, mask: Iterable[str] = ()) -> list[SafetyMention]:
+    def mentions(self, text: str, *, mask: Iterable[str] = (), context: bool = True) -> list[SafetyMention]:
         """Every concept mention in ``text``, in order; overlapping terms resolve to the longest.
 
         ``mask``: phrases (indication names, the subject drug) whose occurrences are blanked out
         before matching, with the same case and separator equivalence as terms.
+        ``context``: apply the vocabulary's context masks (outcome lists, "reduces the risk of X",
+        data requests, a population inside a disease name, a drug class named as a class), which
+        say where a safety word is not a safety claim. Pass False for a supporting text, where every
+        word counts.
         """
         if not text:
             return []
-        low = _lower_same_length(text)
-        flat = low.translate(_FLATTEN)
-        if mask:
-            masker = _mask_regex((mask,) if isinstance(mask, str) else tuple(mask))
-            if masker is not None:
-                flat = masker.sub(_blank, flat)
-
+        low, _, flat, class_spans = self._prepared(text, mask, context)
         found, cues, posts, ends = self._scan(flat)
+        if class_spans and found:
+            found = self._drop_class_names(found, class_spans)
         if not found:
             return []
         negated = self._negations(flat, low, found, cues, posts, ends)
@@ -528,9 +791,9 @@ class SafetyVocabulary:
             for (start, end, concept), neg in zip(found, negated, strict=True)
         ]
 
-    def concepts_in(self, text: str, *, mask: Iterable[str] = ()) -> frozenset[str]:
-        """Ids of the concepts mentioned in ``text``, negated or not."""
-        return frozenset(m.concept for m in self.mentions(text, mask=mask))
+    def concepts_in(self, text: str, *, mask: Iterable[str] = (), context: bool = True) -> frozenset[str]:
+        """Ids of the concepts mentioned in ``text``, negated or not (``context`` as in :meth:`mentions`)."""
+        return frozenset(m.concept for m in self.mentions(text, mask=mask, context=context))
 
     def absence_claims(self, text: str) -> list[AbsenceClaim]:
         """Statements denying a risk, in order. A claim that is itself negated ("is not well
@@ -571,7 +834,312 @@ class SafetyVocabulary:
             claims.append(AbsenceClaim(rule.id, rule.scope, text[start:end], start, end))
         return claims
 
+    def covered_concepts(self, text: str, *, mask: Iterable[str] = ()) -> frozenset[str]:
+        """The concepts a *supporting* text affirms: its non-negated mentions (no context masks) and
+        the support-only phrasings of the vocabulary ("in epilepsy" covers ``seizure_history``,
+        "Diabetes mellitus" covers ``diabetes_population``, "blood glucose" ``glucose_monitoring``)."""
+        if not text:
+            return frozenset()
+        covered = {m.concept for m in self.mentions(text, mask=mask, context=False) if not m.negated}
+        if self._support_regex is not None:
+            flat = _lower_same_length(text).translate(_FLATTEN)
+            for m in self._support_regex.finditer(flat):
+                concept = self._support_concept.get(m.group()) or self._support_concept.get(_key(m.group()))
+                if concept is not None:
+                    covered.add(concept)
+        return frozenset(covered)
+
+    def support_profile(self, text: str) -> SupportProfile:
+        """What ``text`` (a pack safety item) covers; compute it once per item and pass it to
+        :meth:`object_supported` for every claim."""
+        words = frozenset(
+            normalise_word(t) for t in _OBJ_TOKEN.findall(_lower_same_length(text or "")) if t[:1].isalnum()
+        )
+        return SupportProfile(self.covered_concepts(text or ""), words)
+
+    def object_supported(self, claim: CueClaim, support: str | SupportProfile) -> bool:
+        """Whether a supporting safety text covers the object X of ``claim``.
+
+        A known concept is covered when the text affirms the concept (any of its terms or support
+        phrasings) or holds every content word of X. An unknown X is covered when every content word
+        of X is in the text, after folding case, British/American spelling, plurals and simple
+        inflections ("amenorrhoea" ~ "amenorrhea", "vasculitic" ~ "vasculitis"). A cue that is its
+        own object and names nothing ("toxicity", "adverse drug reaction") is covered by any
+        non-empty safety text.
+        """
+        profile = support if isinstance(support, SupportProfile) else self.support_profile(support)
+        if claim.concept is not None and claim.concept in profile.concepts:
+            return True
+        words = self.content_words(claim.object_text)
+        if not words:
+            return bool(profile.words)
+        if claim.concept is not None:  # the concept is the judge; words only if all are there verbatim
+            return all(w in profile.words for w in words)
+        return all(w in profile.words or any(_close_words(w, s) for s in profile.words) for w in words)
+
+    def content_words(self, phrase: str) -> list[str]:
+        """The normalised content words of ``phrase``: without function words, generic modifiers
+        ("serious", "signs of", "patients") and section words ("adverse", "effects")."""
+        skip = self._not_content
+        return [
+            normalise_word(t)
+            for t in _OBJ_TOKEN.findall(_lower_same_length(phrase))
+            if t[:1].isalnum() and t not in skip
+        ]
+
+    def cue_claims(self, text: str, *, mask: Iterable[str] = ()) -> list[CueClaim]:
+        """Safety claims found by their cue, in order of their objects: "may cause X", "can lead to X",
+        "risk of X", "X has been reported", "side effects include X", "X adverse events",
+        "(X) toxicity", "adverse drug reaction", "contraindicated in X", "caution in X", "monitor for
+        X", "interacts with X", "avoid (use) with X", "should not be combined with X".
+
+        X is the noun phrase the cue governs, up to the end of its clause; an 'and'/'or'/comma list
+        gives one claim per item. ``concept`` is X's vocabulary concept, or None when the vocabulary
+        does not know X (the claim stands: :meth:`object_supported` then compares words). A cue
+        inside an absence claim ("no known interactions with X") is left to :meth:`absence_claims`.
+        Objects
+        that are benefits or mechanisms ("may lead to improved survival", "can induce apoptosis")
+        are not claims, nor is anything inside ``mask`` or the vocabulary's context masks.
+        """
+        if not text or self._cue_regex is None:
+            return []
+        low, normal, flat, class_spans = self._prepared(text, mask, True)
+        found = self._scan(flat)[0]
+        if class_spans and found:
+            found = self._drop_class_names(found, class_spans)
+        clause_starts = [m.end() for m in _CLAUSE_PUNCTUATION.finditer(low)]
+        claims: list[CueClaim] = []
+        taken: list[tuple[int, int]] = []
+        for match in self._cue_regex.finditer(normal):
+            rule = self._cue_rules[int((match.lastgroup or "c0")[1:])]
+            if rule.object == "after":
+                items = self._object_after(normal, match.end(), rule.max_words)
+            elif rule.object == "before":
+                items = self._object_before(normal, match.start(), rule.max_words)
+            else:
+                items = []
+            own = not items and (rule.object == "self" or rule.self_if_empty)
+            if own:
+                items = [(match.start(), match.end())]
+            if not items:
+                continue
+            negated = False
+            if rule.negatable:
+                anchor = items[0][0] if rule.object == "before" and not own else match.start()
+                k = bisect.bisect_right(clause_starts, anchor) - 1
+                lo = max(clause_starts[k] if k >= 0 else 0, anchor - 80)
+                negated = bool(_NEGATION_INSIDE.search(normal, match.start(), match.end())) or bool(
+                    _NEGATION_BEFORE.search(normal[lo:anchor])
+                )
+            for start, end in items:
+                concept = None
+                for m_start, m_end, m_concept in found:
+                    if m_start < end and m_end > start:
+                        concept = m_concept
+                        start, end = min(start, m_start), max(end, m_end)
+                        break
+                    if m_start >= end:
+                        break
+                if concept is None and not own:
+                    words = self.content_words(text[start:end])
+                    if (not words or words[0] in self._non_safety or words[-1] in self._non_safety_tails
+                            or rule.known_only):
+                        continue
+                if any(s < end and e > start for s, e in taken):
+                    continue
+                taken.append((start, end))
+                claims.append(CueClaim(match.start(), match.end(), rule.id, start, end, text[start:end], concept,
+                                       negated))
+        if claims:
+            # A cue inside an absence claim ("no known interactions with X") is that claim's, not a
+            # second one: the absence claim is what a verifier reports.
+            denials = [(a.start, a.end) for a in self.absence_claims(text)]
+            if denials:
+                claims = [c for c in claims if not any(s < c.end and c.start < e for s, e in denials)]
+        claims.sort(key=lambda c: (c.object_start, c.start))
+        return claims
+
     # --- internals -----------------------------------------------------------------------------------
+
+    def _prepared(self, text: str, mask: Iterable[str], context: bool) -> tuple[str, str, str, list[tuple[Any, ...]]]:
+        """``text`` lower-cased (``low``), normalised for claim patterns (``normal``: dashes '-',
+        spaces ' ', apostrophes "'") and flattened for the term scan (``flat``), with the mask and,
+        if ``context``, the context masks blanked out in both; plus the spans after which a drug
+        class is only named."""
+        low = _lower_same_length(text)
+        flat = low.translate(_FLATTEN)
+        normal = low.translate(_CLAIM_TRANSLATION)
+        if mask:
+            masker = _mask_regex((mask,) if isinstance(mask, str) else tuple(mask))
+            if masker is not None:
+                flat = masker.sub(_blank, flat)
+                if _BLANK in flat:
+                    normal = _copy_blanks(flat, normal)
+        class_spans: list[tuple[Any, ...]] = []
+        if context and self._context_regex is not None:
+            spans: list[tuple[int, int]] = _title_spans(text) if len(text) >= 30 else []
+            interaction_cues: list[int] = []
+            cue_exceptions: frozenset[str] = frozenset(
+                c for r in self._context_rules if r.mask == "interaction_cue" for c in r.except_concepts
+            )
+            for match in self._context_regex.finditer(normal):
+                rule = self._context_rules[int((match.lastgroup or "x0")[1:])]
+                if rule.mask == "class":
+                    class_spans.append((match.start(), match.end(), rule.except_concepts))
+                elif rule.mask == "interaction_cue":
+                    interaction_cues.append(match.start())
+                    cue_exceptions = rule.except_concepts
+                elif rule.mask == "after":
+                    items = self._object_after(normal, match.end(), 6)
+                    spans.append((match.start(), items[-1][1] if items else match.end()))
+                elif rule.mask == "clause":
+                    stop = _CLAUSE_PUNCTUATION.search(normal, match.end())
+                    spans.append((match.start(), stop.start() if stop else len(normal)))
+                elif rule.mask == "before":
+                    items = self._object_before(normal, match.start(), 6)
+                    spans.append((items[0][0] if items else match.start(), match.end()))
+                elif match.end() > match.start():
+                    spans.append(match.span())
+            if self._needs_interaction_cue:
+                # Marks the sentences with no interaction cue: a drug class named there is not a claim.
+                class_spans.extend(_uncued_sentences(normal, interaction_cues, cue_exceptions))
+            if spans:
+                # In the scanned text a masked phrase still counts as one word, so that a negation
+                # does not reach further across it than across the words it replaces.
+                flat = _blank_spans(flat, spans, filler="x")
+                normal = _blank_spans(normal, spans)
+        return low, normal, flat, class_spans
+
+    def _drop_class_names(
+        self, found: list[tuple[int, int, str]], class_spans: list[tuple[Any, ...]]
+    ) -> list[tuple[int, int, str]]:
+        """Interaction-class mentions that only name a class ("is a benzodiazepine", "like other
+        NSAIDs", "Class: opioids") are not claims."""
+        kept = []
+        for start, end, concept in found:
+            if self.concepts[concept].category == "interaction":
+                if any(
+                    span[0] >= 0 and span[0] + 2 <= start <= span[1] + 1 and concept not in span[2]
+                    for span in class_spans
+                ):
+                    continue
+                if any(span[0] == -1 and span[1] <= start < span[2] and concept not in span[3] for span in class_spans):
+                    continue  # no interaction cue in its sentence ("compared with non-selective NSAIDs")
+            kept.append((start, end, concept))
+        return kept
+
+    def _object_after(self, normal: str, pos: int, max_words: int) -> list[tuple[int, int]]:
+        """The items of the noun phrase that starts at ``pos``: words up to the clause's end, a stop
+        word (preposition, conjunction, verb) or punctuation; commas, 'and', 'or' separate items."""
+        obj = self._objects
+        items: list[tuple[int, int]] = []
+        cur: list[int] | None = None
+        n_words = total = 0
+        after_separator = after_comma = skipped_population = False
+        for m in _OBJ_TOKEN.finditer(normal, pos, min(len(normal), pos + 400)):
+            tok = m.group()
+            if tok in _TRANSPARENT:
+                continue
+            if tok in _LIST_MARKS or tok in _LIST_WORDS:
+                if cur is not None:
+                    items.append((cur[0], cur[1]))
+                    cur = None
+                n_words = 0
+                after_separator = True
+                after_comma = tok == ","
+                continue
+            if after_comma and cur is None and tok in _APPOSITION:
+                break  # "rifampicin, a potent inducer": an apposition, not another item
+            if not tok[0].isalnum():
+                break
+            if cur is None and skipped_population and tok in obj.population_links:
+                continue
+            if tok in obj.stop_words or (cur is not None and tok in obj.end_words):
+                if tok in obj.verb_stops and after_separator and cur is not None:
+                    cur = None  # "sedation, patients should ...": a new clause, not an item
+                break
+            if cur is None:
+                if tok in obj.population_words:
+                    skipped_population = True
+                    continue
+                if tok in obj.generic_words:
+                    continue
+                cur = [m.start(), m.end()]
+                n_words = 1
+            else:
+                n_words += 1
+                if n_words > max_words:
+                    break
+                cur[1] = m.end()
+            total += 1
+            if total > 24:
+                break
+        if cur is not None:
+            items.append((cur[0], cur[1]))
+        return items
+
+    def _object_before(self, normal: str, pos: int, max_words: int) -> list[tuple[int, int]]:
+        """The items of the noun phrase that ends at ``pos`` ("nausea, vomiting and vasculitis |have
+        been reported"); a comma continues the list only once an 'and'/'or' has been passed, a generic
+        modifier ("serious", "a") ends the phrase on its left, and "of" joins two nouns ("swelling of
+        the extremities") unless the left one is generic ("cases of hepatitis")."""
+        obj = self._objects
+        tokens = [m for m in _OBJ_TOKEN.finditer(normal, max(0, pos - 240), pos) if m.group() not in _TRANSPARENT]
+        items: list[tuple[int, int]] = []
+        cur: list[int] | None = None
+        n_words = 0
+        seen_and = closed_by_generic = False
+        k = len(tokens)
+        while k > 0:
+            k -= 1
+            m = tokens[k]
+            tok = m.group()
+            if tok in _LIST_WORDS or tok in ("/", "&", ","):
+                if cur is None and not items:
+                    break  # nothing named next to the cue: "efficacy outcomes, and adverse events"
+                if cur is not None:
+                    items.append((cur[0], cur[1]))
+                    cur = None
+                if tok == ",":
+                    if not seen_and:
+                        break
+                else:
+                    seen_and = True
+                n_words, closed_by_generic = 0, False
+                continue
+            if tok in ("of", "the") and cur is not None:
+                j = k - 1
+                while j >= 0 and tokens[j].group() in ("of", "the"):
+                    j -= 1
+                left = tokens[j].group() if j >= 0 else ""
+                if left[:1].isalnum() and left not in obj.generic_words and left not in obj.stop_words and (
+                    left not in obj.population_words
+                ):
+                    k = j + 1  # "swelling of the extremities": keep walking through "of the"
+                    continue
+                break
+            if not tok[0].isalnum() or tok in obj.stop_words or tok == "of":
+                break
+            if tok in obj.generic_words or tok in obj.population_words or tok in obj.end_words:
+                if cur is not None:
+                    items.append((cur[0], cur[1]))
+                    cur = None
+                closed_by_generic = True
+                continue
+            if closed_by_generic:
+                break
+            if cur is None:
+                cur = [m.start(), m.end()]
+                n_words = 1
+            else:
+                n_words += 1
+                if n_words > max_words:
+                    break
+                cur[0] = m.start()
+        if cur is not None:
+            items.append((cur[0], cur[1]))
+        return sorted(items)
+
 
     def _excluded(self, concept: str, flat: str, start: int, end: int) -> bool:
         regex, longest, words = self._exclusions[concept]
@@ -686,7 +1254,9 @@ class SafetyVocabulary:
             k = bisect.bisect_right(cue_ends, start) - 1
             if k >= 0 and cue_ends[k] >= previous_end:
                 cue_end = cue_ends[k]
-                if _within(flat, clause_ends, cue_end, start, NEGATION_WINDOW):
+                if _within(flat, clause_ends, cue_end, start, NEGATION_WINDOW) and not _SCOPE_BREAK.search(
+                    flat, cue_end, start
+                ):
                     pre[i] = True
             if not pre[i] and i and pre[i - 1] and self._is_list(flat, clause_ends, previous_end, start):
                 pre[i] = True
@@ -749,7 +1319,15 @@ _TOP_KEYS = {
     "pseudo_negation_cues",
     "post_negation_cues",
     "negation_terminators",
+    "support_terms",
+    "claim_cues",
+    "cue_objects",
+    "context_masks",
 }
+_CUE_KEYS = {"id", "object", "patterns", "negatable", "known_only", "max_words", "self_if_empty"}
+_CONTEXT_KEYS = {"id", "mask", "patterns", "except_concepts"}
+_CUE_OBJECT_KEYS = {"stop_words", "verb_stops", "generic_words", "population_words", "population_links",
+                    "non_safety_heads", "non_safety_tails", "end_words"}
 _CONCEPT_KEYS = {"id", "label", "category", "terms", "not_within"}
 _CLAIM_KEYS = {"id", "scope", "patterns"}
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -808,7 +1386,110 @@ class _Parser:
             post_negation_cues=self.phrases(data.get("post_negation_cues", []), "post_negation_cues"),
             negation_terminators=self.phrases(data.get("negation_terminators", []), "negation_terminators"),
             source=self.source,
+            support_terms=self.support_terms(data.get("support_terms", {}), {c.id for c in concepts}),
+            claim_cues=self.claim_cues(data.get("claim_cues", [])),
+            cue_objects=self.cue_objects(data.get("cue_objects", {})),
+            context_rules=self.context_masks(data.get("context_masks", [])),
         )
+
+    def regex_body(self, patterns: Sequence[str], path: str) -> str:
+        """The patterns, validated and lower-cased, as one non-capturing alternation."""
+        lowered: list[str] = []
+        for j, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern, re.IGNORECASE)
+                compiled = re.compile(_lower_pattern(pattern))
+            except re.error as exc:
+                raise self.fail(f"{path}[{j}]", f"invalid regular expression ({exc})") from None
+            if compiled.groups:
+                raise self.fail(f"{path}[{j}]", "use non-capturing groups (?:...) only")
+            if compiled.match(""):
+                raise self.fail(f"{path}[{j}]", "pattern matches the empty string")
+            lowered.append(compiled.pattern)
+        return "|".join(f"(?:{p})" for p in lowered)
+
+    def rule_id(self, obj: Mapping[str, Any], path: str, seen: dict[str, int], what: str) -> str:
+        rid = self.string(obj, "id", path)
+        if not _ID.match(rid):
+            raise self.fail(f"{path}.id", f"{rid!r} is not a lower-case identifier")
+        if rid in seen:
+            raise self.fail(f"{path}.id", f"duplicate {what} id {rid!r} (first at index {seen[rid]})")
+        seen[rid] = len(seen)
+        return rid
+
+    def flag(self, obj: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+        value = obj.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(f"{path}.{key}", "expected true or false")
+        return value
+
+    def support_terms(self, value: Any, concept_ids: set[str]) -> dict[str, list[str]]:
+        if not isinstance(value, dict):
+            raise self.fail("support_terms", "expected an object mapping concept ids to lists of phrases")
+        out: dict[str, list[str]] = {}
+        for cid, phrases in value.items():
+            path = f"support_terms.{cid}"
+            if cid not in concept_ids:
+                raise self.fail(path, f"{cid!r} is not a concept id")
+            items = self.strings(phrases, path)
+            for j, phrase in enumerate(items):
+                if not _symbols(phrase):
+                    raise self.fail(f"{path}[{j}]", "expected a phrase, found only separators")
+            out[cid] = items
+        return out
+
+    def claim_cues(self, value: Any) -> list[_CueRule]:
+        if not isinstance(value, list):
+            raise self.fail("claim_cues", "expected a list of claim-cue objects")
+        rules: list[_CueRule] = []
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(value):
+            path = f"claim_cues[{i}]"
+            obj = self.keys(raw, _CUE_KEYS, path)
+            rid = self.rule_id(obj, path, seen, "claim-cue")
+            where = self.string(obj, "object", path)
+            if where not in ("after", "before", "self"):
+                raise self.fail(f"{path}.object", f"{where!r} is not one of after, before, self")
+            patterns = self.strings(obj.get("patterns"), f"{path}.patterns")
+            max_words = obj.get("max_words", 6)
+            if not isinstance(max_words, int) or isinstance(max_words, bool) or not 1 <= max_words <= 12:
+                raise self.fail(f"{path}.max_words", "expected an integer from 1 to 12")
+            rules.append(_CueRule(
+                rid, where, tuple(patterns), self.regex_body(patterns, f"{path}.patterns"),
+                negatable=self.flag(obj, "negatable", path, True),
+                known_only=self.flag(obj, "known_only", path, False),
+                max_words=max_words,
+                self_if_empty=self.flag(obj, "self_if_empty", path, False),
+            ))
+        return rules
+
+    def cue_objects(self, value: Any) -> _CueObjects:
+        obj = self.keys(value, _CUE_OBJECT_KEYS, "cue_objects")
+        lists = {
+            key: frozenset(w.lower() for w in self.strings(obj.get(key, []), f"cue_objects.{key}", allow_empty=True))
+            for key in _CUE_OBJECT_KEYS
+        }
+        return _CueObjects(**lists)
+
+    def context_masks(self, value: Any) -> list[_ContextRule]:
+        if not isinstance(value, list):
+            raise self.fail("context_masks", "expected a list of context-mask objects")
+        rules: list[_ContextRule] = []
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(value):
+            path = f"context_masks[{i}]"
+            obj = self.keys(raw, _CONTEXT_KEYS, path)
+            rid = self.rule_id(obj, path, seen, "context-mask")
+            mode = self.string(obj, "mask", path)
+            if mode not in ("match", "after", "before", "clause", "class", "interaction_cue"):
+                raise self.fail(
+                    f"{path}.mask", f"{mode!r} is not one of match, after, before, clause, class, interaction_cue"
+                )
+            patterns = self.strings(obj.get("patterns"), f"{path}.patterns")
+            excepted = self.strings(obj.get("except_concepts", []), f"{path}.except_concepts", allow_empty=True)
+            rules.append(_ContextRule(rid, mode, tuple(patterns), self.regex_body(patterns, f"{path}.patterns"),
+                                      frozenset(excepted)))
+        return rules
 
     def phrases(self, value: Any, path: str, *, required: bool = False) -> list[str]:
         items = self.strings(value, path, allow_empty=not required)

@@ -28,6 +28,10 @@ A *step* is a dict; exactly one is consumed per ``POST /v1/chat/completions``:
     Reply with a raw body instead of JSON (e.g. a truncated or HTML body).
 ``{"delay": seconds, "json": ...}``
     Wait before replying, to provoke a client timeout.
+``{"content_length": n, "json": ...}``
+    Announce ``n`` as the Content-Length (e.g. more than is sent: a reply cut short).
+``{"trickle": seconds, "json": ...}``
+    Send the body one byte at a time, ``seconds`` apart (a server that never trips a read timeout).
 ``{"drop": True}``
     Read the request, then close the socket without any response.
 ``{"respond": callable}``
@@ -108,7 +112,8 @@ BATCHES_PATH = "/v1/batches"
 NO_RESPONSE_LEFT = "scripted server: no response left"
 DEFAULT_BATCH_POLLS_TO_COMPLETE = 3
 
-_STEP_KEYS = frozenset({"json", "body", "status", "headers", "delay", "drop", "respond"})
+_STEP_KEYS = frozenset({"json", "body", "status", "headers", "delay", "drop", "respond", "content_length",
+                        "trickle"})
 # Request headers never kept in `requests`: they carry credentials.
 _SECRET_REQUEST_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "cookie"})
 _MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -232,6 +237,12 @@ def validate_step(step: Mapping[str, Any], *, allow_respond: bool = True) -> Ste
     delay = step.get("delay", 0)
     if not isinstance(delay, (int, float)) or not 0 <= delay <= _MAX_DELAY:
         raise ValueError(f"'delay' must be a number of seconds in [0, {_MAX_DELAY}], got {delay!r}")
+    trickle = step.get("trickle", 0)
+    if not isinstance(trickle, (int, float)) or not 0 <= trickle <= _MAX_DELAY:
+        raise ValueError(f"'trickle' must be a number of seconds in [0, {_MAX_DELAY}], got {trickle!r}")
+    length = step.get("content_length")
+    if length is not None and (not isinstance(length, int) or length < 0):
+        raise ValueError(f"'content_length' must be a whole number of bytes, got {length!r}")
     return dict(step)
 
 
@@ -281,7 +292,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError(f"refusing request body of {length} bytes")
         return self.rfile.read(length) if length else b""
 
-    def send_body(self, status: int, body: bytes, headers: Mapping[str, str | Sequence[str]]) -> None:
+    def send_body(self, status: int, body: bytes, headers: Mapping[str, str | Sequence[str]], *,
+                  content_length: int | None = None, trickle: float = 0.0,
+                  stop: threading.Event | None = None) -> None:
+        """Send one reply; ``content_length`` announces another length, ``trickle`` paces each byte."""
         self.send_response(status)
         lower = {name.lower() for name in headers}
         if "content-type" not in lower:
@@ -291,10 +305,18 @@ class _Handler(BaseHTTPRequestHandler):
                 continue
             for item in [value] if isinstance(value, str) else value:
                 self.send_header(name, str(item))
-        self.send_header("content-length", str(len(body)))
+        self.send_header("content-length", str(len(body) if content_length is None else content_length))
         self.end_headers()
-        self.wfile.write(body)
+        if not trickle:
+            self.wfile.write(body)
+            self.wfile.flush()
+            return
         self.wfile.flush()
+        for index in range(len(body)):
+            if stop is not None and stop.wait(trickle):
+                return
+            self.wfile.write(body[index:index + 1])
+            self.wfile.flush()
 
 
 class ScriptedOpenAIServer:
@@ -349,6 +371,9 @@ class ScriptedOpenAIServer:
         self._requests: list[RecordedRequest] = []
         self._errors: list[BaseException] = []
         self._stop_event = threading.Event()
+        #: Batch API: called with each result line (a dict) as a batch completes; whatever it returns is
+        #: written instead (a dict, or raw str/bytes for a line that is not JSON). For malformed-output tests.
+        self.output_line_hook: Any = None
         self._stopped_reason: str | None = None
         self._stop_lock = threading.Lock()
         self.lifetime = float(lifetime)
@@ -627,7 +652,8 @@ class ScriptedOpenAIServer:
         headers = self._default_headers(body)
         headers.update(step.get("headers", {}))
         try:
-            handler.send_body(int(step.get("status", 200)), body, headers)
+            handler.send_body(int(step.get("status", 200)), body, headers, content_length=step.get("content_length"),
+                              trickle=float(step.get("trickle", 0)), stop=self._stop_event)
         except OSError as exc:  # client went away (e.g. it timed out during a delay)
             self._note_error(exc)
             handler.close_connection = True
@@ -987,7 +1013,8 @@ class ScriptedOpenAIServer:
         usage = _zero_usage()
         for index, line in enumerate(batch.lines):
             output, ok = self._answer_line(batch_id, index, line)
-            (succeeded if ok else failed).append(output)
+            hook = self.output_line_hook
+            (succeeded if ok else failed).append(hook(output) if hook is not None else output)
             body = output["response"]["body"]
             counted = body.get("usage") if ok and isinstance(body, dict) else None
             if isinstance(counted, dict):
@@ -1000,7 +1027,10 @@ class ScriptedOpenAIServer:
         usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
         for lines, key, suffix in ((succeeded, "output_file_id", "output"), (failed, "error_file_id", "error")):
             if lines:
-                stored = self._store_file(jsonl(lines), filename=f"{batch_id}_{suffix}.jsonl", purpose="batch_output")
+                # A line is a dict (encoded as JSON) or, from output_line_hook, raw str/bytes (a malformed line).
+                content = b"".join((item if isinstance(item, bytes) else item.encode() if isinstance(item, str)
+                                    else jsonl([item]).rstrip(b"\n")) + b"\n" for item in lines)
+                stored = self._store_file(content, filename=f"{batch_id}_{suffix}.jsonl", purpose="batch_output")
                 if stored is None:
                     obj["status"] = "failed"
                     obj["errors"] = {"object": "list", "data": [{

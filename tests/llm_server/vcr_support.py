@@ -20,12 +20,16 @@ port, and replay must work against any ``base_url``.
 What is removed before anything is written (so cassettes hold nothing
 account-specific and re-recording yields the same bytes):
 
-* request headers ``authorization``, ``api-key``, ``x-api-key``,
-  ``openai-organization``, ``openai-project``, ``cookie`` (and ``host``, which
-  only repeats the ephemeral port);
+* request headers ``authorization``, ``proxy-authorization``, ``api-key``,
+  ``x-api-key``, ``x-goog-api-key``, ``openai-organization``,
+  ``openai-project``, ``cookie`` (and ``host``, which only repeats the
+  ephemeral port);
+* credential parameters of a query string (``?key=``, ``api_key=``,
+  ``access_token=``, ... see :data:`QUERY_SECRETS`) in the recorded URI;
 * a loopback origin (``http://127.0.0.1:54321``) in the recorded URI becomes
   :data:`RECORDED_ORIGIN`; the path is kept;
-* ``sk-...`` API keys anywhere in request or response bodies;
+* ``sk-...`` API keys of any length, bearer/basic tokens and ``AIza...``
+  Google keys anywhere in request or response bodies;
 * response headers ``set-cookie``, ``openai-organization``, ``openai-project``,
   ``x-request-id``, ``request-id``, ``cf-ray``, ``cf-cache-status``,
   ``server``, ``date`` and every ``x-ratelimit-*``.
@@ -44,7 +48,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import vcr
 from vcr.cassette import Cassette
@@ -75,8 +79,10 @@ MATCH_ON: tuple[str, ...] = ("method", "path", "body")
 #: Request headers that identify an account or carry a credential.
 FILTERED_REQUEST_HEADERS: tuple[str, ...] = (
     "authorization",
+    "proxy-authorization",
     "api-key",
     "x-api-key",
+    "x-goog-api-key",
     "openai-organization",
     "openai-project",
     "cookie",
@@ -120,11 +126,20 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # An OpenAI secret key: sk-..., sk-proj-..., sk-svcacct-..., sk-admin-...
 # The look-behind keeps words such as "risk-stratification" from matching.
-_SECRET_KEY_RE = re.compile(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}")
+# Any length: a short test or proxy key is still a key (the replacement itself never matches).
+_SECRET_KEY_RE = re.compile(r"(?<![A-Za-z0-9_-])sk-(?!REDACTED\b)[A-Za-z0-9_-]{3,}")
 _SECRET_KEY_REPLACEMENT = "sk-REDACTED"
+_BEARER_RE = re.compile(r"\b([Bb]earer|Basic)\s+(?!REDACTED\b)(?:(?<=earer )[A-Za-z0-9._~+/=-]{4,}|[A-Za-z0-9+/]{6,}={0,2}(?![A-Za-z0-9-]))")
+_GOOGLE_KEY_RE = re.compile(r"\bAIza[0-9A-Za-z_-]{10,}")
+#: Query-string parameters that carry a credential (``?key=...`` for Google, ``api_key=``, tokens).
+QUERY_SECRETS = frozenset({"key", "api_key", "api-key", "apikey", "access_token", "token", "auth", "signature"})
+_QUERY_SECRET_RE = re.compile(r"(?i)[?&](?:" + "|".join(re.escape(n) for n in sorted(QUERY_SECRETS))
+                              + r")=(?!REDACTED\b)[^&\s#'\"]+")
 _LEAK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("API key (sk-...)", _SECRET_KEY_RE),
-    ("bearer token", re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]{4,}")),
+    ("bearer token", _BEARER_RE),
+    ("Google API key (AIza...)", _GOOGLE_KEY_RE),
+    ("credential in a query string", _QUERY_SECRET_RE),
     ("organisation id (org-...)", re.compile(r"(?<![A-Za-z0-9_-])org-[A-Za-z0-9]{16,}")),
     ("project id (proj_...)", re.compile(r"(?<![A-Za-z0-9_-])proj_[A-Za-z0-9]{16,}")),
 )
@@ -135,16 +150,30 @@ _LEAKY_RESPONSE_HEADERS = frozenset({"set-cookie", "openai-organization", "opena
 # --------------------------------------------------------------------- filters
 
 
+def _scrub_text(text: str) -> str:
+    text = _SECRET_KEY_RE.sub(_SECRET_KEY_REPLACEMENT, text)
+    text = _BEARER_RE.sub(lambda m: f"{m.group(1)} REDACTED", text)
+    return _GOOGLE_KEY_RE.sub("AIza-REDACTED", text)
+
+
 def _scrub_bytes(value: Any) -> Any:
     if isinstance(value, bytes):
         try:
             text = value.decode("utf-8")
         except UnicodeDecodeError:
             return value
-        return _SECRET_KEY_RE.sub(_SECRET_KEY_REPLACEMENT, text).encode("utf-8")
+        return _scrub_text(text).encode("utf-8")
     if isinstance(value, str):
-        return _SECRET_KEY_RE.sub(_SECRET_KEY_REPLACEMENT, value)
+        return _scrub_text(value)
     return value
+
+
+def scrub_query(query: str) -> str:
+    """A query string with the value of every credential parameter (:data:`QUERY_SECRETS`) redacted."""
+    if not query:
+        return query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(k, "REDACTED" if k.lower() in QUERY_SECRETS else v) for k, v in pairs], safe="-")
 
 
 def scrub_request(request: Request) -> Request:
@@ -156,6 +185,9 @@ def scrub_request(request: Request) -> Request:
     """
     request.body = _scrub_bytes(request.body)
     parts = urlsplit(request.uri)
+    if parts.query:
+        parts = parts._replace(query=scrub_query(parts.query))
+        request.uri = urlunsplit(parts)
     if parts.hostname in _LOOPBACK_HOSTS:
         origin = urlsplit(RECORDED_ORIGIN)
         request.uri = urlunsplit((origin.scheme, origin.netloc, parts.path, parts.query, parts.fragment))
@@ -318,7 +350,8 @@ def cassette_leaks(path: str | os.PathLike[str]) -> list[str]:
     for label, pattern in _LEAK_PATTERNS:
         for match in pattern.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
-            problems.append(f"{p}:{line}: {label}: {match.group(0)[:12]}...")
+            found = match.group(0)
+            problems.append(f"{p}:{line}: {label}: {found[:min(12, len(found) // 2)]}...")  # never the whole secret
     try:
         data = yamlserializer.deserialize(text)
     except Exception as exc:  # a cassette we cannot read is a cassette we cannot vouch for

@@ -54,6 +54,15 @@ CODES: dict[str, tuple[Severity, str]] = {
     "BACKGROUND_WITH_SAFETY": (E, "A background statement makes a safety claim."),
     "DRAFT_UNKNOWN_INDICATION": (E, "A drafted indication's rank is not in the pack."),
     "REPORT_NOT_ENGLISH": (E, "Lint read a report that is not in English; nothing in it was checked."),
+    "REGULATORY_NO_DATA": (E, "A licensing or market claim, but the pack holds no licence or market data for its "
+                              "jurisdiction."),
+    "REGULATORY_UNSUPPORTED": (E, "A licensing, market, licence-count or brand claim that the pack's jurisdiction "
+                                  "data do not cover."),
+    "REGULATORY_MISMATCH": (E, "A licensing, market or licence-count claim that contradicts the pack's jurisdiction "
+                               "data."),
+    "REGULATORY_JURISDICTION": (E, "A licensing or market claim about a regulator or country other than the pack's."),
+    "DESIGN_MISMATCH": (E, "A study-design or population word contradicts the cited item's study type or trial design."),
+    "DESIGN_UNSUPPORTED": (E, "A study-design or population word that the cited item's record does not state."),
     "QUOTE_NOT_FOUND": (E, "A quote occurs in the text of none of the statement's cited items."),
     "QUOTE_MISSING": (E, "A statement reports what a cited item with text says, but carries no quote."),
     "QUOTE_TOO_LONG": (E, "A quote is longer than the drafting contract allows."),

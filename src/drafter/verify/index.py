@@ -23,7 +23,7 @@ from drafter.pack.models import (
     Trial,
 )
 from drafter.rules import PackAssessment, assess_pack
-from drafter.vocabulary import SafetyVocabulary, load_vocabulary
+from drafter.vocabulary import SafetyVocabulary, SupportProfile, load_vocabulary
 
 
 @dataclass
@@ -45,6 +45,7 @@ class PackIndex:
     safety_concepts: dict[str, frozenset[str]] = field(default_factory=dict)
     safety_negated: dict[str, frozenset[str]] = field(default_factory=dict)
     safety_absences: dict[str, frozenset[str]] = field(default_factory=dict)
+    safety_profiles: dict[str, SupportProfile] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     name_concepts: dict[int, frozenset[str]] = field(default_factory=dict)
     # Derived values the checks compute on first use (figures per cited item, per indication).
@@ -89,9 +90,12 @@ class PackIndex:
         ) if sources else ()
         for key, item in pack.safety_items().items():
             text = _coverage_text(item)
-            mentions = index.vocabulary.mentions(text)
-            index.safety_concepts[key] = frozenset(m.concept for m in mentions if not m.negated)
+            # Pack text is read without the context masks meant for report prose, and with the phrasings
+            # that only support a claim ('in epilepsy' supports 'patients with epilepsy').
+            mentions = index.vocabulary.mentions(text, context=False)
+            index.safety_concepts[key] = index.vocabulary.covered_concepts(text)
             index.safety_negated[key] = frozenset(m.concept for m in mentions if m.negated)
+            index.safety_profiles[key] = index.vocabulary.support_profile(text)
             index.safety_absences[key] = frozenset(a.id for a in index.vocabulary.absence_claims(text))
         return index
 

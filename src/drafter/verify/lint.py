@@ -26,6 +26,7 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 
 
+_LANGUAGE_SAMPLE = 6000
 _SOURCE_QUOTE = re.compile(r"^\s*>\s*Source text:")
 _COLUMN_KINDS = (
     ("pmid", re.compile(r"\bpmid\b", re.I)),
@@ -45,18 +46,22 @@ _ROW_LABELS = (
 def verify_text(index: PackIndex, text: str) -> Verification:
     findings = Findings(index)
     text = report_text(text)  # the report, not the page template around it (same line numbers)
-    if not is_english(text):
-        language = language_hint(text) or "unknown"
+    sample = text[:_LANGUAGE_SAMPLE]  # a report's language shows in its first pages; reading them all costs ms
+    if not is_english(sample):
+        language = language_hint(sample) or "unknown"
         findings.add("REPORT_NOT_ENGLISH", Where("line 1", "", None, ""), f"the report reads as {language}, not "
                      "English; lint checks English prose only, so nothing in it was verified")
         return Verification(tuple(findings.items))
     lint = Citing(None)
-    rank = min(index.indications)
+    # No indication is in context until the report names one, unless the pack has only one.
+    rank: int | None = min(index.indications) if len(index.indications) == 1 else None
     section = ""
     header: list[str] | None = None
     lines = normal(text).splitlines()
     # drafter's own reports quote each statement's sources beneath it: those words are the pack's, not claims
     lines = ["" if _SOURCE_QUOTE.match(line) else line for line in lines]
+    # A report exported as plain text has lost its heading marks: its headings are its short title lines.
+    plain = not any(_HEADING.match(line) for line in lines)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             header = None
@@ -70,7 +75,7 @@ def verify_text(index: PackIndex, text: str) -> Verification:
             continue
         if not is_row:
             header = None
-            if _is_heading_like(line):
+            if _is_heading(line, lines[number] if number < len(lines) else "", plain):
                 section = (_HEADING.match(line).group(2) if _HEADING.match(line) else line).strip()  # type: ignore[union-attr]
                 named = index.named_ranks(line)
                 if named:
@@ -91,7 +96,8 @@ def _title_decision(text: str) -> str:
     raise ValueError(text)
 
 
-def check_row(findings: Findings, cells: list[str], header: list[str] | None, where: Where, rank: int) -> int:
+def check_row(findings: Findings, cells: list[str], header: list[str] | None, where: Where,
+              rank: int | None) -> int | None:
     """Check one table row; returns the indication in context afterwards (a row may name it)."""
     lint = Citing(None)
     index = findings.index
@@ -103,7 +109,7 @@ def check_row(findings: Findings, cells: list[str], header: list[str] | None, wh
             if named:
                 rank = named[0]
                 where = Where(where.location, where.section, rank, where.statement)
-        if kind in ("trial_count", "article_count"):
+        if kind in ("trial_count", "article_count") and rank is not None:
             match = re.match(r"\s*(\d+)", value)
             if match:
                 what = "trials" if kind == "trial_count" else "articles"
@@ -119,7 +125,7 @@ def check_row(findings: Findings, cells: list[str], header: list[str] | None, wh
         labelled = f"{label}: {value}"
         if kind not in ("trial_count", "article_count"):
             check_figures(findings, labelled, where, False)
-        for decision in find_decisions(labelled):
+        for decision in find_decisions(labelled) if rank is not None else ():
             check_decision(findings, Decision(_title_decision(decision.text)), rank, where, decision.text)
         return rank
     columns = {i: next((k for k, p in _COLUMN_KINDS if p.search(h)), None) for i, h in enumerate(header)}
@@ -167,8 +173,22 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in body.split("|")]
 
 
-def _is_heading_like(line: str) -> bool:
-    stripped = line.strip()
+def _is_heading(line: str, next_line: str, plain: bool) -> bool:
+    """A Markdown heading: ATX ('## Nicotine Dependence') or setext (a line underlined with = or -).
+
+    A short bold line ('**Decision: Go**', '**Rationale:**') is emphasis inside a section, not a heading,
+    so it neither starts a section nor changes the indication in context. In a report exported as plain
+    text (no heading marks anywhere), a short line without closing punctuation is a heading.
+    """
     if _HEADING.match(line):
         return True
-    return 0 < len(stripped) <= 100 and not stripped.endswith((".", ":", ";", ",")) and "|" not in stripped
+    stripped = line.strip()
+    if not stripped or "|" in line:
+        return False
+    if _SETEXT.match(next_line):
+        return True
+    return (plain and len(stripped) <= 100 and not stripped.endswith((".", ":", ";", ","))
+            and not stripped.startswith(("**", "__", "- ", "* ")))
+
+
+_SETEXT = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")

@@ -40,7 +40,9 @@ _WORD_VALUES = {
 }
 _MEASURE_WORDS = {"half", "halved", "halve", "halving", "twice", "double", "doubled", "doubling", "thrice", "triple",
                   "tripled", "threefold", "twofold", "fourfold", "tenfold"}
-_WORDS = re.compile(r"\b(?P<w>" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_WORDS = re.compile(r"\b(?P<w>" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r")\b"
+                    # 'double-blind', 'triple-masked', 'half-life', 'double-dummy' name a design or a quantity, not a figure
+                    r"(?![\s-]*(?:blind|dummy|mask|life|lives|maximal|strand|bond|layer|check))", re.IGNORECASE)
 # Numbers that other checks own or that are no figure: a phase, an evidence level, a rank, an
 # ordinal, a receptor or enzyme name ('CYP3A4', 'GABA-B', 'COX-2' are caught by the letter rules).
 _NOT_FIGURES = re.compile(

@@ -72,3 +72,45 @@ def check_negated(findings: Findings, concept: str, text: str, label: str, where
 
 # drafted statements -----------------------------------------------------------------------------------
 
+
+
+def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
+    """Safety claims found by their cue ('may cause X', 'risk of X', 'contraindicated in X', 'monitor for X').
+
+    The vocabulary's concepts are checked by :func:`check_safety`; here the claims whose X it does not
+    know: an unknown X is still a claim, and must be found in the supporting safety text.
+    """
+    index = findings.index
+    claims = [c for c in index.vocabulary.cue_claims(index.blank_names(sentence)) if c.concept is None]
+    if not claims:
+        return
+    has_data = index.pack.has_safety_data()
+    for claim in claims:
+        said = sentence[claim.start:claim.object_end]
+        if citing.background:
+            findings.add("BACKGROUND_WITH_SAFETY", where, f"'{said}' is a safety claim; it must rest on a cited pack "
+                         "safety item, not background", said)
+            continue
+        if claim.negated:
+            findings.add("SAFETY_NEGATED_RISK", where, f"'{said}' denies a risk that no safety item of the pack "
+                         "denies", said)
+            continue
+        if not has_data:
+            findings.add("SAFETY_NO_DATA", where, f"'{said}' is a safety claim, but the pack holds no safety data to "
+                         "support it", said)
+            continue
+        supporting = [k for k, profile in index.safety_profiles.items()
+                      if index.vocabulary.object_supported(claim, profile)]
+        if citing.lint:
+            if not supporting:
+                findings.add("SAFETY_UNSUPPORTED", where, f"'{said}': no safety item of the pack mentions "
+                             f"'{claim.object_text}'", said)
+            continue
+        if any(k in citing.keys for k in supporting):
+            continue
+        if supporting:
+            findings.add("SAFETY_WRONG_ITEM", where, f"'{said}' is supported by {', '.join(supporting[:3])}, which "
+                         "this statement does not cite", said)
+        else:
+            findings.add("SAFETY_UNSUPPORTED", where, f"'{said}': no safety item of the pack mentions "
+                         f"'{claim.object_text}'", said)

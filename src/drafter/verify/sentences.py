@@ -6,14 +6,19 @@ identifier in full-width digits or with a zero-width space inside is the same id
 
 from __future__ import annotations
 
-from drafter.extract import mentions_trial_fact, split_sentences
+from collections.abc import Sequence
+
+from drafter.extract import IdMention, mentions_trial_fact, split_sentences
+from drafter.pack.models import Article, Trial
 from drafter.verify.context import Citing, Findings, Where
 from drafter.verify.counts import check_figures
+from drafter.verify.design import design_problems
 from drafter.verify.identifiers import check_ids, ids_in
 from drafter.verify.levels import check_decisions_claimed
 from drafter.verify.numbers import check_numbers
 from drafter.verify.reading import normal
-from drafter.verify.safety import check_safety
+from drafter.verify.regulatory import regulatory_problems
+from drafter.verify.safety import check_cue_claims, check_safety
 from drafter.verify.trial_facts import check_trial_facts
 
 
@@ -32,5 +37,29 @@ def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citi
     check_trial_facts(findings, sentence, ids, where)
     check_figures(findings, sentence, where, citing.background)
     check_safety(findings, sentence, where, citing)
+    check_cue_claims(findings, sentence, where, citing)
     check_decisions_claimed(findings, sentence, where, citing)
     check_numbers(findings, sentence, where, citing, ids)
+    check_regulatory(findings, sentence, where)
+    check_design(findings, sentence, where, citing, ids)
+
+
+def check_regulatory(findings: Findings, sentence: str, where: Where) -> None:
+    for problem in regulatory_problems(sentence, findings.index.pack):
+        findings.add(problem.code, where, problem.message, sentence[problem.start:problem.end])
+
+
+def check_design(findings: Findings, sentence: str, where: Where, citing: Citing, ids: Sequence[IdMention]) -> None:
+    """Design words about the items the sentence is about: its keys in a draft, the ids it writes in lint."""
+    index = findings.index
+    keys = [m.key for m in ids if m.kind != "malformed" and index.in_pack(m.key)] if citing.lint else sorted(citing.keys)
+    cited: list[Article | Trial] = []
+    for key in dict.fromkeys(keys):
+        if key.startswith("PMID:") and key[5:] in index.articles:
+            cited.append(index.article(key[5:], where.rank))
+        elif key in index.trials:
+            cited.append(index.trial(key, where.rank))
+    if not cited:
+        return
+    for problem in design_problems(sentence, cited):
+        findings.add(problem.code, where, problem.message, sentence[problem.start:problem.end])

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 
 from drafter.drafts import IndicationSections, ReportDraft, Statement, Support
+from drafter.extract import find_counts, find_numbers
 from drafter.identifiers import IdentifierError, normalise_pmid, normalise_trial_id
 from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX
 from drafter.rules import Decision
@@ -18,7 +19,9 @@ from drafter.verify.findings import Verification
 from drafter.verify.identifiers import check_scope
 from drafter.verify.index import PackIndex
 from drafter.verify.levels import check_decision, check_level_conflicts
+from drafter.verify.numbers import figures_in
 from drafter.verify.quotes import QuoteIndex
+from drafter.verify.reading import normal
 from drafter.verify.sentences import check_text
 
 
@@ -87,8 +90,16 @@ def quote_index(index: PackIndex) -> QuoteIndex:
 
 
 def check_quotes(findings: Findings, statement: Statement, where: Where, keys: list[str]) -> None:
-    for problem in quote_index(findings.index).problems(statement.text, statement.quotes, keys):
-        findings.add(problem.code, where, problem.message, statement.text[problem.start:problem.end])
+    # Counts, scores, ranks and levels are the rules' figures, and tallies need no source words: they are
+    # blanked before deciding whether the statement reports what a source says.
+    text = normal(statement.text)
+    spans = [(c.start, c.end) for c in find_counts(text)] + [(n.start, n.end) for n in find_numbers(text)]
+    spans += [(f.start, f.end) for f in figures_in(text) if not f.measure]
+    blanked = list(text)
+    for start, end in spans:
+        blanked[start:end] = " " * (end - start)
+    for problem in quote_index(findings.index).problems("".join(blanked), statement.quotes, keys):
+        findings.add(problem.code, where, problem.message, text[problem.start:problem.end])
 
 
 # Anything a Markdown or HTML renderer would read as structure. A statement is one or two plain

@@ -73,8 +73,13 @@ _MEASURE_AFTER = re.compile(
 
 def figures_in(text: str) -> list[Figure]:
     """Every figure written in (normalised) ``text``: digits with their decimals and percent sign, and words."""
+    return list(_figures(text))
+
+
+@lru_cache(maxsize=8192)
+def _figures(text: str) -> tuple[Figure, ...]:
     if not _DIGIT_OR_WORD.search(text):
-        return []
+        return ()
     blocked = [m.span() for m in _NOT_FIGURES.finditer(text)]
     found: list[Figure] = []
     for match in _DIGITS.finditer(text):
@@ -98,7 +103,7 @@ def figures_in(text: str) -> list[Figure]:
         first, second = found[i], found[i + 1]
         if second.measure and not first.measure and _RANGE_JOIN.fullmatch(text[first.end:second.start]):
             found[i] = replace(first, measure=True)
-    return found
+    return tuple(found)
 
 
 _RANGE_JOIN = re.compile(r"\s*(?:-|to|and|or)\s*", re.IGNORECASE)

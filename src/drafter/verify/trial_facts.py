@@ -40,6 +40,13 @@ _PROPOSAL = re.compile(r"\b(?:needed|needs?|should|would|could|must|next\s+steps
                        re.IGNORECASE)
 
 
+# A status word is a trial's status when it is said of a study ('the trial was terminated', 'it is still
+# recruiting') or qualifies one ('the completed study'), not when it qualifies something else.
+_PREDICATED_OF_A_STUDY = re.compile(r"\b(?:trials?|stud(?:y|ies)|it|which|that|was|were|is|are|has\s+been|"
+                                    r"have\s+been|had\s+been|remains?|still)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_STUDY_AFTER = re.compile(r"\s+(?:\w+\s+)?(?:trials?|stud(?:y|ies)|RCTs?)\b", re.IGNORECASE)
+
+
 def check_facts_against_keys(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
     """A drafted statement writes no ids: its phases, statuses and enrolments are about the trials it cites.
 
@@ -54,6 +61,9 @@ def check_facts_against_keys(findings: Findings, sentence: str, where: Where, ci
     for fact in find_trial_facts(sentence):
         if fact.kind == "year":
             continue  # a year is a figure: drafter.verify.numbers grounds it in the cited items
+        if fact.kind == "status" and not _PREDICATED_OF_A_STUDY.search(sentence, max(0, fact.start - 30), fact.start) \
+                and not _STUDY_AFTER.match(sentence, fact.end):
+            continue  # 'with ongoing exposure', 'completed treatment': not the status of a trial
         if not trials:
             if fact.kind == "phase":
                 findings.add("TRIAL_FACT_UNKNOWN", where, f"'{fact.text}' states a trial phase, but the statement "

@@ -61,13 +61,15 @@ def build_draft(pack: drafter.EvidencePack) -> ReportDraft:
             statements.append(Statement(text=f"PMID {a.pmid} ({a.year}) reviewed the mechanism.", support="pack",
                                         keys=[a.key]))
         statements.append(Statement(text="Baclofen can cause drowsiness and respiratory depression, so monitoring "
-                                         "is needed.", support="pack", keys=["SAFETY:W2", "SAFETY:W3"]))
+                                         "is needed.", support="pack", keys=["SAFETY:W2", "SAFETY:W3"],
+                                    quotes=["Drowsiness and sedation are dose related", "Respiratory depression"]))
         statements.append(Statement(text="GABA-B receptors are widely expressed in the brain.", support="background",
                                     keys=[]))
-        half = len(statements) // 2
+        # 22 statements: two paragraphs of 7 and a rationale of 8 (the schema's bounds, drafter.drafts.MAX_*)
         sections = IndicationSections(
-            mechanistic_rationale=MechanisticRationale(paragraphs=[Paragraph(statements=statements[:half])]),
-            conclusion=Conclusion(decision="Research Question", rationale=statements[half:], next_steps=[]),
+            mechanistic_rationale=MechanisticRationale(paragraphs=[Paragraph(statements=statements[:7]),
+                                                                   Paragraph(statements=statements[7:14])]),
+            conclusion=Conclusion(decision="Research Question", rationale=statements[14:22], next_steps=[]),
         )
         items.append(IndicationDraft(rank=ind.rank, sections=sections))
     return ReportDraft(indications=items)
@@ -105,9 +107,10 @@ def clear_text_caches() -> None:
     """
     from drafter import extract
     from drafter.verify import identifiers, numbers, reading
+    from drafter.vocabulary import SafetyVocabulary
     for cached in (reading.read, extract.fold, extract._find_trial_facts_cached, extract._find_counts_cached,
                    extract._find_numbers_cached, extract._find_decisions_cached, identifiers._id_mentions,
-                   numbers.values_in):
+                   numbers.values_in, numbers._figures, SafetyVocabulary._prepared_cached):
         cached.cache_clear()
 
 

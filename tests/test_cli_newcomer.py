@@ -121,7 +121,12 @@ def test_cache_hits_say_from_cache_and_replays_claim_no_cost(tmp_path: Path, mon
     printed = capsys.readouterr().out
     assert code == 0 and "~$" not in printed and f"replayed from {CASSETTE}" in printed  # today: "cost ~$0.00"
     record = json.loads((tmp_path / "r" / "baclofen.json").read_text(encoding="utf-8"))
-    assert record["provenance_note"] == f"replayed from {CASSETTE}"
+    assert record["provenance_note"] == f"replayed from {Path(CASSETTE).name}"
+    # the pages a person reads say it too, with the recorded model named as recorded
+    markdown = (tmp_path / "r" / "baclofen.md").read_text(encoding="utf-8")
+    html = (tmp_path / "r" / "baclofen.html").read_text(encoding="utf-8")
+    assert f"replayed from the recorded answers in `{Path(CASSETTE).name}`, not a live model call" in markdown
+    assert f"Replayed from the recorded answers in <code>{Path(CASSETTE).name}</code>" in html
 
 
 def test_ctrl_c_prints_what_finished_and_keeps_the_summary(tmp_path: Path) -> None:

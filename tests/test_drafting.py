@@ -305,7 +305,18 @@ def test_token_budget_stops_runaway_repairs() -> None:
                               report_date=REPORT_DATE, token_budget=100, max_repairs=2)
         assert len(server.requests) == 1
     assert report.status is DraftStatus.WITHHELD
-    assert "token budget exhausted" in report.result.outcomes[0].withheld_reason
+    assert "token budget" in report.result.outcomes[0].withheld_reason
+
+
+def test_an_answer_that_takes_the_run_over_its_token_budget_is_not_used() -> None:
+    """The budget applies to accepted answers too: a clean draft that costs more than the budget is withheld."""
+    server, client = _live([answer("baclofen-uk.json")])
+    with server:
+        report = draft_report(ROOT / "examples/packs/baclofen-uk.json", client=client, model=MODEL,
+                              report_date=REPORT_DATE, token_budget=100)
+    assert report.status is DraftStatus.WITHHELD
+    assert "token budget exceeded" in report.result.outcomes[0].withheld_reason
+    assert [a.outcome for a in report.result.attempts] == ["over_budget"]
 
 
 def test_schema_invalid_answer_is_counted_and_sent_back() -> None:

@@ -16,11 +16,13 @@ disk and what was said afterwards:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -198,22 +200,38 @@ def test_a_folder_that_cannot_take_a_byte_is_refused_before_any_call(tmp_path: P
     assert run.returncode == 2 and "not writable" in run.stderr and "Traceback" not in run.stderr, run.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the RLIMIT_FSIZE test covers it")
+@contextlib.contextmanager
+def read_only_folder(path: Path) -> Iterator[Path]:
+    """A folder nothing can be written into: permissions for a user; for root (who ignores them, as CI
+    runs) a read-only tmpfs mounted there."""
+    path.mkdir()
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+        try:
+            yield path
+        finally:
+            path.chmod(0o755)
+        return
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(path)], capture_output=True,
+                             text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"running as root and cannot mount a read-only tmpfs: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=False)
+
+
 def test_a_read_only_output_folder_or_cache_is_refused_before_any_call(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     packs = tmp_path / "packs"
     write_packs(packs, 2)
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
-    try:
+    with read_only_folder(tmp_path / "locked") as locked:
         with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=30) as server:
             _env(server, monkeypatch)
             assert _batch(packs, "--out", locked) == 2
             assert _batch(packs, "--out", tmp_path / "out", "--cache", locked) == 2
             assert server.chat_calls == 0
-    finally:
-        locked.chmod(0o755)
 
 
 def test_a_disk_that_fills_half_way_leaves_whole_reports_a_summary_and_every_call_counted(tmp_path: Path) -> None:

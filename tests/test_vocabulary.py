@@ -747,3 +747,9 @@ def test_the_same_cue_with_a_safety_object_is_a_claim(vocab):
 def test_a_negated_population_stays_negated(vocab):
     (mention,) = vocab.mentions("No patients with renal impairment were enrolled.")
     assert mention.concept == "renal_impairment" and mention.negated
+
+
+def test_every_absence_pattern_keeps_the_prefilter_on() -> None:
+    """Each absence-claim pattern must start with literal words: one that does not (an optional lead such as
+    '(?:more )?') silently turns the prefilter off, and every sentence is then matched against every rule."""
+    assert load_vocabulary()._claim_starts is not None

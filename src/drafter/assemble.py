@@ -221,7 +221,8 @@ def _findings(outcomes: list[IndicationOutcome]) -> list[dict[str, Any]]:
     return rows
 
 
-def build_context(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None) -> dict[str, Any]:
+def build_context(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None,
+                  replayed_from: str | None = None) -> dict[str, Any]:
     pack, assessment = result.pack, result.assessment
     outcomes = {o.rank: o for o in result.outcomes}
     drafted = [_indication(pack, outcomes[r], assessment.for_rank(r), r) for r in sorted(outcomes)]
@@ -247,6 +248,7 @@ def build_context(result: DraftResult, *, report_date: dt.date, pack_sha256: str
         "checks": CHECKS,
         "codes": CODES,
         "model": result.model,
+        "replayed_from": Path(replayed_from).name if replayed_from else None,
         "prompt_versions": result.prompts.versions,
         "prompt_fingerprint": result.prompts.fingerprint,
         "pack_id": pack.meta.pack_id,
@@ -334,6 +336,7 @@ def build_record(result: DraftResult, context: dict[str, Any]) -> dict[str, Any]
                                 for f in context["further"]],
         "attempts": [a.as_dict() for a in result.attempts],
         "usage": {**result.usage.response_dict(), "calls": len(result.attempts)},
+        **({"provenance_note": f"replayed from {context['replayed_from']}"} if context["replayed_from"] else {}),
     }
 
 
@@ -353,8 +356,11 @@ def write_report(report: Report, out_dir: Path, stem: str, formats: Sequence[str
     return [write_text_atomic(out_dir / f"{stem}.{fmt}", texts[fmt]) for fmt in formats]
 
 
-def assemble(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None) -> Report:
-    context = build_context(result, report_date=report_date, pack_sha256=pack_sha256)
+def assemble(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None,
+             replayed_from: str | None = None) -> Report:
+    """The report in every format. ``replayed_from`` names the cassette whose recorded answers were served
+    (the reader must not take a replay for a live model's work, nor its token figures for a real cost)."""
+    context = build_context(result, report_date=report_date, pack_sha256=pack_sha256, replayed_from=replayed_from)
     return Report(
         status=result.status,
         markdown=render_markdown(context),

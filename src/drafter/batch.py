@@ -427,9 +427,8 @@ class _Batch:
         except DraftError as exc:
             failed = with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: {exc}"), exc.usage)
             return await self._remember(failed, key)
-        report = assemble(result, report_date=self.report_date)
-        if self.replayed_from is not None:  # recorded answers: the record says so, and no cost is claimed
-            report.record["provenance_note"] = f"replayed from {self.replayed_from}"
+        # recorded answers: every output says so, and no cost is claimed
+        report = assemble(result, report_date=self.report_date, replayed_from=self.replayed_from)
         try:
             texts = report_texts(report, self.out_dir, pack_id, self.settings.formats)
             written = await asyncio.to_thread(write_texts_atomic, texts)

@@ -196,6 +196,13 @@ class RepairLoop:
             self.attempts.append(Attempt(number, requested, outcome, tuple(problems), tuple(errors), result.content,
                                          result.finish_reason, result.usage, result.transport_failures))
 
+        if self.usage.total_tokens > self.token_budget:
+            # The budget bounds what a report may cost, accepted answers included: an answer that takes the
+            # run over it is not used, however well it would verify.
+            self.stop_reason = (f"token budget exceeded ({self.usage.total_tokens} of {self.token_budget} tokens "
+                                "used by this answer and those before it); the answer was not used")
+            record("over_budget", [self.stop_reason])
+            raise DraftStopped(self.stop_reason)
         if result.refusal:
             record("refused", [f"the model refused: {result.refusal}"])
             self.stop_reason = f"the model refused to draft ({refusal_summary(result.refusal)})"

@@ -35,6 +35,12 @@ from drafter.rules import Decision
 MAX_QUOTES = 3
 #: ... each at most this long. Strict mode has no ``maxLength``, so the verifier checks it (QUOTE_TOO_LONG).
 MAX_QUOTE_CHARS = 200
+#: Bounds on the answer's shape (``maxItems``), so that no reply can be longer than a report needs:
+#: keys per statement, statements per paragraph or list, paragraphs per rationale, indications per draft.
+MAX_KEYS = 12
+MAX_STATEMENTS = 8
+MAX_PARAGRAPHS = 6
+MAX_INDICATIONS = 50
 
 
 class Support(StrEnum):
@@ -51,7 +57,7 @@ class Statement(_DraftModel):
     # ``benchmarks/tokens.py``) and the system prompt states the rules in full.
     text: str = Field(description="One or two plain sentences; no Markdown, no identifiers")
     support: Support = Field(description="'background': general knowledge, no keys, no quotes")
-    keys: list[str]
+    keys: list[str] = Field(max_length=MAX_KEYS)
     # A default so that Python callers and lenient providers may leave it out (the verifier then
     # reports QUOTE_MISSING where a quote is due); the schema sent to the model still requires it.
     quotes: list[str] = Field(
@@ -61,17 +67,17 @@ class Statement(_DraftModel):
 
 
 class Paragraph(_DraftModel):
-    statements: list[Statement]
+    statements: list[Statement] = Field(max_length=MAX_STATEMENTS)
 
 
 class MechanisticRationale(_DraftModel):
-    paragraphs: list[Paragraph]
+    paragraphs: list[Paragraph] = Field(max_length=MAX_PARAGRAPHS)
 
 
 class Conclusion(_DraftModel):
     decision: Decision = Field(description="Not stronger than the decision ceiling")
-    rationale: list[Statement]
-    next_steps: list[Statement]
+    rationale: list[Statement] = Field(max_length=MAX_STATEMENTS)
+    next_steps: list[Statement] = Field(max_length=MAX_STATEMENTS)
 
 
 class IndicationSections(_DraftModel):
@@ -99,7 +105,7 @@ class IndicationDraft(_DraftModel):
 class ReportDraft(_DraftModel):
     """The drafted sections of one report: one entry per drafted indication."""
 
-    indications: list[IndicationDraft]
+    indications: list[IndicationDraft] = Field(max_length=MAX_INDICATIONS)
 
 
 # --- per-pack enum variant --------------------------------------------------------------------------
@@ -122,13 +128,15 @@ def sections_model_for(keys: Sequence[str]) -> type[IndicationSections]:
     key_type: Any = Literal[tuple(ordered)]  # type: ignore[valid-type]
     statement = create_model(
         "Statement", __base__=Statement,
-        keys=(list[key_type], ...),
+        keys=(list[key_type], Field(max_length=MAX_KEYS)),
     )
-    paragraph = create_model("Paragraph", __base__=Paragraph, statements=(list[statement], ...))
+    paragraph = create_model("Paragraph", __base__=Paragraph,
+                             statements=(list[statement], Field(max_length=MAX_STATEMENTS)))
     rationale = create_model("MechanisticRationale", __base__=MechanisticRationale,
-                             paragraphs=(list[paragraph], ...))
-    conclusion = create_model("Conclusion", __base__=Conclusion, rationale=(list[statement], ...),
-                              next_steps=(list[statement], ...))
+                             paragraphs=(list[paragraph], Field(max_length=MAX_PARAGRAPHS)))
+    conclusion = create_model("Conclusion", __base__=Conclusion,
+                              rationale=(list[statement], Field(max_length=MAX_STATEMENTS)),
+                              next_steps=(list[statement], Field(max_length=MAX_STATEMENTS)))
     return create_model(  # type: ignore[no-any-return]
         "IndicationSections", __base__=IndicationSections,
         mechanistic_rationale=(rationale, ...), conclusion=(conclusion, ...),
@@ -145,7 +153,7 @@ def report_model_for(keys: Sequence[str], ranks: Sequence[int]) -> type[ReportDr
         sections=(sections, ...),
     )
     return create_model("ReportDraft", __base__=ReportDraft,  # type: ignore[no-any-return]
-                        indications=(list[indication], ...))
+                        indications=(list[indication], Field(max_length=MAX_INDICATIONS)))
 
 
 RANK_DESCRIPTION = "The indication's rank"

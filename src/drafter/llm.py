@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import openai
 from tenacity import (
@@ -437,14 +437,24 @@ def _sync_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
                 if time.monotonic() > deadline:
                     raise TransportFault(f"no whole reply within {seconds:.0f} s ({len(data):,} bytes received)")
     except Exception as exc:  # noqa: BLE001 - any failure reading the body (cut short, reset) is transport
-        fault = _fault(exc)
-        if fault is exc:
-            raise
-        raise fault from (exc if isinstance(fault, ReplayMissed) else None)
+        _raise_as_transport(exc)
+    return _checked_completion(data, body)
+
+
+
+def _raise_as_transport(exc: Exception) -> NoReturn:
+    """Re-raise a failure while reading a reply as the transport fault it is (or as itself if it is ours)."""
+    fault = _fault(exc)
+    if fault is exc:
+        raise exc
+    raise fault from (exc if isinstance(fault, ReplayMissed) else None)
+
+
+def _checked_completion(data: bytearray, body: dict[str, Any]) -> Any:
+    """The reply's completion, parsed and held to the bound the request set."""
     completion = parse_completion(bytes(data))
     check_bound(completion, body)
     return completion
-
 
 async def _async_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
     data = bytearray()
@@ -458,13 +468,8 @@ async def _async_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
     except TimeoutError:
         raise TransportFault(f"no whole reply within {seconds:.0f} s ({len(data):,} bytes received)") from None
     except Exception as exc:  # noqa: BLE001 - any failure reading the body (cut short, reset) is transport
-        fault = _fault(exc)
-        if fault is exc:
-            raise
-        raise fault from (exc if isinstance(fault, ReplayMissed) else None)
-    completion = parse_completion(bytes(data))
-    check_bound(completion, body)
-    return completion
+        _raise_as_transport(exc)
+    return _checked_completion(data, body)
 
 
 def complete(

@@ -962,7 +962,16 @@ class SafetyVocabulary:
     # --- internals -----------------------------------------------------------------------------------
 
     def _prepared(self, text: str, mask: Iterable[str], context: bool) -> tuple[str, str, str, list[tuple[Any, ...]]]:
-        """``text`` lower-cased (``low``), normalised for claim patterns (``normal``: dashes '-',
+        mask = (mask,) if isinstance(mask, str) else tuple(mask)
+        low, normal, flat, class_spans = self._prepared_cached(text, mask, context)
+        return low, normal, flat, list(class_spans)  # a copy: the cached spans are shared
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one vocabulary per process; the cache is what it reads
+    def _prepared_cached(self, text: str, mask: tuple[str, ...], context: bool
+                         ) -> tuple[str, str, str, tuple[tuple[Any, ...], ...]]:
+        """Mentions and cue claims read the same sentence: it is prepared once for both.
+
+        ``text`` lower-cased (``low``), normalised for claim patterns (``normal``: dashes '-',
         spaces ' ', apostrophes "'") and flattened for the term scan (``flat``), with the mask and,
         if ``context``, the context masks blanked out in both; plus the spans after which a drug
         class is only named."""
@@ -1008,7 +1017,7 @@ class SafetyVocabulary:
                 # does not reach further across it than across the words it replaces.
                 flat = _blank_spans(flat, spans, filler="x")
                 normal = _blank_spans(normal, spans)
-        return low, normal, flat, class_spans
+        return low, normal, flat, tuple(class_spans)
 
     def _drop_class_names(
         self, found: list[tuple[int, int, str]], class_spans: list[tuple[Any, ...]]

@@ -58,7 +58,7 @@ _FEATURE_PATTERNS: tuple[tuple[str, str], ...] = (
     (SINGLE_BLIND, r"\bsingle[- ](?:blind(?:ed)?|mask(?:ed|ing))\b"),
     (OPEN_LABEL, r"\bopen[- ]label(?:led)?\b|\bun-?blinded\b|\bnon-?blinded\b|\bnot blinded\b"),
     (META, r"\bmeta-?analys[ie]s\b|\bmeta-?analytic\b|\bpooled analys[ie]s\b"),
-    (SR, r"\bsystematic(?:ally)? review(?:ed|s)?\b"),
+    (SR, r"\b(?:systematic(?:ally)?|cochrane) review(?:ed|s)?\b"),
     (COHORT, r"\bcohort (?:study|studies|analysis|analyses|design)\b|\b(?:prospective|retrospective|population-based"
              r"|registry-based) (?:cohort|study|studies|analysis)\b|\bobservational\b|\bcase-control\b"),
     (CASE_SERIES, r"\bcase[- ]series\b"),
@@ -82,7 +82,7 @@ _FEATURE_RE = re.compile("|".join(f"(?P<f{i}>{p})" for i, (_, p) in enumerate(_F
 # case-insensitive alternation costs twenty). The population words are common, so they open the
 # gate only when a cited item is preclinical, the one case where "in patients" can be wrong.
 _GATE_WORDS = ("randomi", "rct", "placebo", "blind", "mask", "label", "analy", "pooled", "systematic", "cohort",
-               "observational", "case", "healthy", "child", "adolesc", "infant", "neonat", "paediatric", "pediatric",
+               "observational", "case", "cochrane", "healthy", "child", "adolesc", "infant", "neonat", "paediatric", "pediatric",
                "rat", "mice", "mouse", "rodent", "animal", "primate", "monkey", "dog", "pig", "zebrafish", "murine",
                "vitro", "vivo", "cell", "single")
 _POPULATION_WORDS = ("clinical", "patient", "people", "human", "participant", "subject", "adult", "individual",

@@ -28,6 +28,7 @@ _ID_SHAPED = re.compile(
     r"|(?P<pubmed>(?<![A-Za-z0-9])(?:PMIDs?|P[^A-Za-z0-9]{1,2}M[^A-Za-z0-9]{0,2}I[^A-Za-z0-9]{0,2}D|PubMed(?:[^A-Za-z0-9]{0,2}IDs?)?)"
     r"(?:[^A-Za-z0-9]{0,4})(?P<pmdigits>\d+))"
     r"|(?P<pmc>(?<![A-Za-z0-9])PMC(?:ID)?[^A-Za-z0-9]{0,3}\d+)"
+    r"|(?P<doi>(?<![A-Za-z0-9])(?:doi\s*:?\s*)?10\.\d{4,9}/[^\s\]),;]+)"
     r"|(?P<prefixed>(?<![A-Za-z0-9])[A-Z]{2,6}[^A-Za-z0-9\s]?\d{6,}(?![\d]))"
     r"|(?P<bracket>\[\s*(?P<brdigits>\d{1,9})\s*\])"
     r"|(?P<bare>(?<!\w)(?<!\d[.,])\d{6,}(?![\w%]|[.,]\d))",
@@ -88,9 +89,9 @@ def _id_mentions(text: str) -> tuple[IdMention, ...]:
             found.append(_trial_mention(token, start, end, token))
         elif match.group("spaced"):
             found.append(_trial_mention("NCT" + re.sub(r"^\D+", "", token), start, end, token))
-        elif match.group("pmc") or match.group("prefixed"):
-            # A PubMed Central id is not a PMID, and letters glued to six or more digits ('NTC01234567',
-            # 'HCT12345678') are an id of no registry the pack can hold.
+        elif match.group("pmc") or match.group("prefixed") or match.group("doi"):
+            # A PubMed Central id is not a PMID, a DOI is no key of a pack, and letters glued to six or more
+            # digits ('NTC01234567', 'HCT12345678') are an id of no registry the pack can hold.
             found.append(IdMention("malformed", token, start, end, token))
         elif match.group("pubmed"):
             digits = match.group("pmdigits")

@@ -50,6 +50,7 @@ class PackIndex:
     name_concepts: dict[int, frozenset[str]] = field(default_factory=dict)
     # Derived values the checks compute on first use (figures per cited item, per indication).
     memo: dict[tuple[object, ...], object] = field(default_factory=dict)
+    blanked: dict[str, str] = field(default_factory=dict)  # sentences with names blanked (read by two checks)
 
     @classmethod
     def build(cls, pack: EvidencePack, assessment: PackAssessment | None,
@@ -118,14 +119,21 @@ class PackIndex:
         A disease name is not a safety claim ('ischaemic stroke' as an indication, 'nicotine dependence'),
         and the vocabulary's own mask only knows the names as the pack spells them.
         """
+        cached = self.blanked.get(text)
+        if cached is not None:
+            return cached
+        if len(self.blanked) > 20_000:  # a long-lived verifier keeps only recent sentences
+            self.blanked.clear()
         folded = fold(text)
         spans = [m.span() for pattern in self.mask_patterns for m in pattern.finditer(folded)]
         if not spans:
+            self.blanked[text] = text
             return text
         chars = list(text)
         for start, end in spans:
             chars[start:end] = _BLANK * (end - start)
-        return "".join(chars)
+        blanked = self.blanked[text] = "".join(chars)
+        return blanked
 
     def trial(self, key: str, rank: int | None) -> Trial:
         return self.trial_records.get((rank, key)) or self.trials[key]  # type: ignore[arg-type]

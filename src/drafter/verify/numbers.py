@@ -62,6 +62,7 @@ class Figure:
     end: int
     text: str
     measure: bool = False  # a dose, duration, frequency or percentage: only a source can state it
+    approximate: bool = False  # a fraction in words ('a third'): any source figure within a point matches
 
 
 # What follows a number that makes it a measurement rather than a tally.
@@ -73,8 +74,13 @@ _MEASURE_AFTER = re.compile(
 
 def figures_in(text: str) -> list[Figure]:
     """Every figure written in (normalised) ``text``: digits with their decimals and percent sign, and words."""
-    if not _DIGIT_OR_WORD.search(text):
-        return []
+    return list(_figures(text))
+
+
+@lru_cache(maxsize=8192)
+def _figures(text: str) -> tuple[Figure, ...]:
+    if not _DIGIT_OR_WORD.search(text) and not _FRACTIONS.search(text):
+        return ()
     blocked = [m.span() for m in _NOT_FIGURES.finditer(text)]
     found: list[Figure] = []
     for match in _DIGITS.finditer(text):
@@ -92,13 +98,35 @@ def figures_in(text: str) -> list[Figure]:
         measure = word in _MEASURE_WORDS or bool(_MEASURE_AFTER.match(text, match.end()))
         found.append(Figure(float(_WORD_VALUES[word]), 0, word.startswith("hal"), match.start(), match.end(),
                             match.group(0), measure))
+    for match in _FRACTIONS.finditer(text):
+        if any(s <= match.start() < e for s, e in blocked):
+            continue
+        if match.group("part"):
+            share = _FRACTION_VALUES[match.group("part").lower().rstrip("s")] * _count_word(match.group("count"))
+        else:
+            share = 1 / _WORD_VALUES[match.group("of").lower()]
+        found = [f for f in found if not (match.start() <= f.start < match.end())]  # 'two thirds': one figure
+        found.append(Figure(round(share * 100, 1), 1, True, match.start(), match.end(), match.group(0), True, True))
     found.sort(key=lambda f: f.start)
     # The first number of a range is what the second is: '18-60 years', '200 to 400 mg'.
     for i in range(len(found) - 2, -1, -1):
         first, second = found[i], found[i + 1]
         if second.measure and not first.measure and _RANGE_JOIN.fullmatch(text[first.end:second.start]):
             found[i] = replace(first, measure=True)
-    return found
+    return tuple(found)
+
+
+_FRACTION_VALUES = {"half": 1 / 2, "third": 1 / 3, "quarter": 1 / 4, "fifth": 1 / 5, "tenth": 1 / 10}
+# 'a third of participants', 'two-thirds', 'three quarters', 'one in five': shares written in words.
+_FRACTIONS = re.compile(
+    r"\b(?P<count>an?|one|two|three|four)[\s-]+(?P<part>thirds?|quarters?|fifths?|tenths?)\b"
+    r"|\b(?P<one>one)\s+in\s+(?P<of>two|three|four|five|six|seven|eight|nine|ten)\b",
+    re.IGNORECASE,
+)
+
+
+def _count_word(word: str | None) -> int:
+    return {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}.get((word or "one").lower(), 1)
 
 
 _RANGE_JOIN = re.compile(r"\s*(?:-|to|and|or)\s*", re.IGNORECASE)
@@ -165,6 +193,8 @@ def _compute_figures(index: PackIndex, rank: int) -> frozenset[float]:
 
 def _grounded(figure: Figure, sources: frozenset[float], tallies: frozenset[float], score: float | None) -> bool:
     if figure.value in sources or (not figure.measure and figure.value in tallies):
+        return True
+    if figure.approximate and any(abs(s - figure.value) <= 1.0 for s in sources):
         return True
     if figure.percent and score is not None and round(score * 100, figure.decimals) == figure.value:
         return True

@@ -6,6 +6,7 @@ identifier in full-width digits or with a zero-width space inside is the same id
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from drafter.extract import IdMention, mentions_trial_fact, split_sentences
@@ -27,6 +28,22 @@ def check_text(findings: Findings, text: str, where: Where, citing: Citing) -> N
         check_sentence(findings, sentence.text, where, citing)
 
 
+# A study and what it found, in one sentence: 'a randomised trial showed', 'studies have reported', 'in a
+# cohort of smokers, baclofen reduced'. General knowledge ('GABA-B agonists reduce dopamine release') is not.
+_STUDY_FINDING = re.compile(
+    r"\b(?:trials?|stud(?:y|ies)|meta-analys[ie]s|systematic\s+reviews?|cohorts?|case\s+(?:reports?|series)|"
+    r"rcts?|experiments?|investigators|researchers)\b[^.;]{0,80}?\b(?:found|find|finds|showed|shown|shows|show|"
+    r"demonstrated|demonstrates|reported|reports|observed|reduced|improved|increased|decreased|lowered|failed|"
+    r"was\s+associated|were\s+associated|confirmed|suggested|suggests|halved|doubled)\b",
+    re.IGNORECASE,
+)
+
+
+# A study named as a plan or a condition ('do not plan further study unless a trial shows ...') reports nothing.
+_HYPOTHETICAL = re.compile(r"\b(?:unless|if|whether|would|could|should|might|may|needed|further|future|plan\w*|"
+                           r"propos\w*|recommend\w*)\b", re.IGNORECASE)
+
+
 def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
     """Check one normalised sentence."""
     ids = ids_in(findings.index, sentence)
@@ -34,7 +51,10 @@ def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citi
     if citing.background and mentions_trial_fact(sentence):
         findings.add("BACKGROUND_WITH_TRIAL_FACT", where, "a background statement states an enrolment figure; "
                      "trial facts must come from the pack and cite it", sentence)
-    check_trial_facts(findings, sentence, ids, where)
+    elif citing.background and (finding := _STUDY_FINDING.search(sentence)) and not _HYPOTHETICAL.search(sentence):
+        findings.add("BACKGROUND_WITH_TRIAL_FACT", where, f"a background statement reports what a study found "
+                     f"('{finding.group(0)}'); study results must come from the pack and cite it", finding.group(0))
+    check_trial_facts(findings, sentence, ids, where, citing)
     check_figures(findings, sentence, where, citing.background)
     check_safety(findings, sentence, where, citing)
     check_cue_claims(findings, sentence, where, citing)

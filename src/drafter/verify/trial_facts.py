@@ -7,13 +7,16 @@ from collections.abc import Sequence
 
 from drafter.extract import Fact, IdMention, find_trial_facts
 from drafter.pack.models import Phase, TrialStatus
-from drafter.verify.context import Findings, Where
+from drafter.verify.context import Citing, Findings, Where
 from drafter.verify.index import PackIndex
 
 
-def check_trial_facts(findings: Findings, sentence: str, ids: Sequence[IdMention], where: Where) -> None:
+def check_trial_facts(findings: Findings, sentence: str, ids: Sequence[IdMention], where: Where,
+                      citing: Citing | None = None) -> None:
     known = [m for m in ids if m.kind != "malformed" and findings.index.in_pack(m.key)]
     if not known:
+        if citing is not None and not citing.lint and not citing.background:
+            check_facts_against_keys(findings, sentence, where, citing)
         return
     for fact in find_trial_facts(sentence):
         if any(m.start < fact.end and fact.start < m.end for m in ids):
@@ -30,6 +33,47 @@ def check_trial_facts(findings: Findings, sentence: str, ids: Sequence[IdMention
         code, message = verdicts[0]  # type: ignore[misc]
         findings.add(code, where, message, fact.text)
 
+
+
+_PROPOSAL = re.compile(r"\b(?:needed|needs?|should|would|could|must|next\s+steps?|future|proposed|planned|propose|"
+                       r"plan|confirmatory|further|larger|new|recommend\w*|warrant\w*|design(?:ed|ing)?\s+a)\b",
+                       re.IGNORECASE)
+
+
+# A status word is a trial's status when it is said of a study ('the trial was terminated', 'it is still
+# recruiting') or qualifies one ('the completed study'), not when it qualifies something else.
+_PREDICATED_OF_A_STUDY = re.compile(r"\b(?:trials?|stud(?:y|ies)|it|which|that|was|were|is|are|has\s+been|"
+                                    r"have\s+been|had\s+been|remains?|still)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_STUDY_AFTER = re.compile(r"\s+(?:\w+\s+)?(?:trials?|stud(?:y|ies)|RCTs?)\b", re.IGNORECASE)
+
+
+def check_facts_against_keys(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
+    """A drafted statement writes no ids: its phases, statuses and enrolments are about the trials it cites.
+
+    Each fact must be true of one of them. A phase stated while no trial is cited is unsupported
+    (deny by default): nothing in the statement says whose phase it is. A status word with no trial
+    cited is left alone ('ongoing research' is no trial status).
+    """
+    index = findings.index
+    if _PROPOSAL.search(sentence):
+        return  # a trial proposed as a next step is no cited trial ('a confirmatory Phase 3 trial is needed')
+    trials = [key for key in sorted(citing.keys) if key in index.trials]
+    for fact in find_trial_facts(sentence):
+        if fact.kind == "year":
+            continue  # a year is a figure: drafter.verify.numbers grounds it in the cited items
+        if fact.kind == "status" and not _PREDICATED_OF_A_STUDY.search(sentence, max(0, fact.start - 30), fact.start) \
+                and not _STUDY_AFTER.match(sentence, fact.end):
+            continue  # 'with ongoing exposure', 'completed treatment': not the status of a trial
+        if not trials:
+            if fact.kind == "phase":
+                findings.add("TRIAL_FACT_UNKNOWN", where, f"'{fact.text}' states a trial phase, but the statement "
+                             "cites no trial; cite the trial whose phase it is", fact.text)
+            continue
+        verdicts = [fact_verdict(index, fact, key, where.rank) for key in trials]
+        if any(v is None for v in verdicts):
+            continue
+        code, message = verdicts[0]  # type: ignore[misc]
+        findings.add(code, where, message, fact.text)
 
 
 def fact_verdict(index: PackIndex, fact: Fact, key: str, rank: int | None = None) -> tuple[str, str] | None:

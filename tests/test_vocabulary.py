@@ -778,6 +778,7 @@ def test_every_absence_pattern_keeps_the_prefilter_on() -> None:
         ("Commission a systematic review of opioid prescribing in porphyria.", "opioids"),
         ("Ask whether other marketed ACE inhibitors could serve instead.", "antihypertensives"),
         ("At screening we assess concomitant medications for MAOI use.", "maois"),
+        ("A formal study into whether the balm eases or worsens tension headache is planned.", "headache"),
     ],
 )
 def test_indications_disease_features_and_work_requests_are_not_claims(vocab, text, concept):
@@ -810,6 +811,7 @@ def test_phrases_that_only_contain_a_safety_word_are_not_mentions(vocab, text, c
         ("Obtain the SmPC, given the known risk of serious hypersensitivity reactions.", "hypersensitivity"),
         ("Retrieve the SmPC - drug Q is a strong P-gp inhibitor.", "pgp_interactions"),
         ("Safety assessment for women, given the teratogenic potential of the class.", "teratogenicity"),
+        ("A study into whether it helps is planned; it worsens headache in some users.", "headache"),
         ("Avoid combining it with other marketed NSAIDs because bleeding increases.", "bleeding"),
         ("Drug Q has recognised clinical use in pregnancy-related nausea, though hepatotoxicity occurs.",
          "hepatotoxicity"),

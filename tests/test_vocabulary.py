@@ -753,3 +753,69 @@ def test_every_absence_pattern_keeps_the_prefilter_on() -> None:
     """Each absence-claim pattern must start with literal words: one that does not (an optional lead such as
     '(?:more )?') silently turns the prefilter off, and every sentence is then matched against every rule."""
     assert load_vocabulary()._claim_starts is not None
+
+
+# --- context of the published UK corpus (issue 9): indications, disease features, requests ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Drug Q is an oral agent with recognised clinical use in deep vein thrombosis.", "thromboembolism"),
+        ("Drug Q is licensed for the treatment and prophylaxis of venous thromboembolism.", "thromboembolism"),
+        ("Drug Q was first developed for hepatitis B infection in adults and children.", "paediatric"),
+        ("Drug Q helps to reduce psychotic symptoms in schizophrenia.", "psychosis"),
+        ("In catatonia, a syndrome characterised by psychomotor retardation and mutism, benzodiazepines help.", "cognitive_impairment"),
+        ("Clinical manifestations include abdominal pain and vomiting.", "abdominal_pain"),
+        ("Obtain the current SmPC to list the contraindications, pregnancy advice and renal impairment dosing.",
+         "pregnancy"),
+        ("A risk stratification framework for the trial (bleeding risk, renal function).", "bleeding"),
+        ("A structured safety assessment covering renal function and blood pressure.", "renal_function_monitoring"),
+        ("The study will exclude patients with interstitial lung disease.", "interstitial_lung_disease"),
+        ("Two randomised trials enrolled children and adolescents with tic disorders.", "paediatric"),
+        ("Prescribing guidance sits in BNF section 4.2.1 Antipsychotic drugs.", "antipsychotics"),
+        ("Consider its positioning within existing NSAID regimens after cataract surgery.", "nsaids"),
+        ("Commission a systematic review of opioid prescribing in porphyria.", "opioids"),
+        ("Ask whether other marketed ACE inhibitors could serve instead.", "antihypertensives"),
+        ("At screening we assess concomitant medications for MAOI use.", "maois"),
+        ("A formal study into whether the balm eases or worsens tension headache is planned.", "headache"),
+    ],
+)
+def test_indications_disease_features_and_work_requests_are_not_claims(vocab, text, concept):
+    assert concept in vocab.concepts_in(text, context=False)  # the words are there ...
+    assert concept not in vocab.concepts_in(text)  # ... but the context mask says they are no claim
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Refer to a headache specialist for review.", "headache"),
+        ("Plasma nitrite level falls after fasting.", "falls"),
+        ("Prescribers must follow the pregnancy prevention programme.", "pregnancy"),
+        ("A paediatric extension of the trial is running.", "paediatric"),
+        ("The choice of opioid matters less than the dose.", "opioids"),
+    ],
+)
+def test_phrases_that_only_contain_a_safety_word_are_not_mentions(vocab, text, concept):
+    assert concept not in vocab.concepts_in(text, context=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Drug Q often causes headache in the first week.", "headache"),
+        ("Elderly patients on it had more falls.", "falls"),
+        ("Drug Q is contraindicated in pregnancy.", "pregnancy"),
+        ("Its use in children is not licensed because of growth suppression.", "paediatric"),
+        ("Drug Q may worsen psychotic symptoms.", "psychosis"),
+        ("Obtain the SmPC, given the known risk of serious hypersensitivity reactions.", "hypersensitivity"),
+        ("Retrieve the SmPC - drug Q is a strong P-gp inhibitor.", "pgp_interactions"),
+        ("Safety assessment for women, given the teratogenic potential of the class.", "teratogenicity"),
+        ("A study into whether it helps is planned; it worsens headache in some users.", "headache"),
+        ("Avoid combining it with other marketed NSAIDs because bleeding increases.", "bleeding"),
+        ("Drug Q has recognised clinical use in pregnancy-related nausea, though hepatotoxicity occurs.",
+         "hepatotoxicity"),
+    ],
+)
+def test_claims_next_to_the_new_masks_are_still_found(vocab, text, concept):
+    assert concept in vocab.concepts_in(text)

@@ -317,3 +317,13 @@ def test_messages_never_call_present_data_missing(name: str) -> None:
                 assert not current.drug.brand_names, (text, name, problem.message)
             if "gives no licence count" in problem.message:
                 assert jurisdiction.total_licences is None, (text, name, problem.message)
+
+
+def test_a_data_gap_about_licences_is_no_claim_but_a_retrieved_licence_is() -> None:
+    """The assembled report lists the pack's data gaps ('marketing authorisations ... were not retrieved'):
+    lint reading drafter's own report must not take a gap for a claim, and must still read the claim."""
+    baclofen_uk = pack("baclofen-uk")
+    gap = "UK market status and marketing authorisations for baclofen were not retrieved from the MHRA."
+    claim = "Baclofen holds UK marketing authorisations that were retrieved from the MHRA."
+    assert regulatory_problems(gap, baclofen_uk) == []
+    assert [p.code for p in regulatory_problems(claim, baclofen_uk)] == ["REGULATORY_NO_DATA"]

@@ -445,6 +445,7 @@ def _not_a_claim(kind: str, before: str, after: str, drug_names: set[str]) -> bo
     """
     mentions_drug = any(name in before.lower() for name in drug_names)
     rules = (
+        _DATA_GAP_AFTER.match(after),  # "marketing authorisations ... were not retrieved": a data gap, not a claim
         _HEDGE_BEFORE.search(before) or _HEDGE_AFTER.match(after),  # "would be needed", "seek approval"
         _OTHER_OBJECT_AFTER.match(after),  # "approved by the ethics committee", "the FDA-approved dose"
         kind == "neg_licence" and _OTHER_PRODUCTS_AFTER.match(after),  # "unapproved colchicine products"
@@ -469,6 +470,11 @@ def _not_a_claim(kind: str, before: str, after: str, drug_names: set[str]) -> bo
 # "Colchicine binds tubulin and is FDA-approved for ...": the drug is the subject of both verbs.
 _COORDINATED_PREDICATE = re.compile(r"\band\s+(?:it\s+)?(?:is|was|has\s+been|remains|became)\s+(?:\w+[- ])?$",
                                     re.IGNORECASE)
+
+
+_DATA_GAP_AFTER = re.compile(r"^[^.;]{0,60}?\b(?:(?:was|were|is|are|has been|have been)\s+not|could not be)\s+"
+                             r"(?:retrieved|captured|returned|found|recorded|available|obtained|located|queried)\b",
+                             re.IGNORECASE)
 
 
 def _plural_other_products(after: str) -> bool:

@@ -98,7 +98,9 @@ def check_quotes(findings: Findings, statement: Statement, where: Where, keys: l
     blanked = list(text)
     for start, end in spans:
         blanked[start:end] = " " * (end - start)
-    for problem in quote_index(findings.index).problems("".join(blanked), statement.quotes, keys):
+    # The indication's and the drug's own names are no safety terms ('pericarditis' in a pericarditis section).
+    cue_text = findings.index.blank_names("".join(blanked))
+    for problem in quote_index(findings.index).problems(cue_text, statement.quotes, keys):
         findings.add(problem.code, where, problem.message, text[problem.start:problem.end])
 
 

@@ -108,7 +108,7 @@ def clear_text_caches() -> None:
     from drafter import extract
     from drafter.verify import identifiers, numbers, reading
     from drafter.vocabulary import SafetyVocabulary
-    for cached in (reading.read, extract.fold, extract._find_trial_facts_cached, extract._find_counts_cached,
+    for cached in (reading.normal, extract.fold, extract._find_trial_facts_cached, extract._find_counts_cached,
                    extract._find_numbers_cached, extract._find_decisions_cached, identifiers._id_mentions,
                    numbers.values_in, numbers._figures, SafetyVocabulary._prepared_cached):
         cached.cache_clear()

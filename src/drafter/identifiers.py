@@ -40,7 +40,8 @@ class IdentifierError(ValueError):
 
 # Cyrillic and Greek letters that render like Latin ones in common fonts (the ones an id can be
 # disguised with: registry prefixes are Latin capitals, jRCT/RBR bodies are lower case). Only
-# identifiers are folded with this table; prose keeps its letters.
+# The pack's identifiers are folded with this table, and so is the verifier's reading of prose
+# (drafter.verify.reading), so that an id disguised in a report is the same id as in the pack.
 _CONFUSABLES: dict[str, str] = {
     # Cyrillic capitals
     "\u0410": "A", "\u0412": "B", "\u0421": "C", "\u0415": "E", "\u041d": "H", "\u0406": "I", "\u0408": "J",
@@ -53,7 +54,10 @@ _CONFUSABLES: dict[str, str] = {
     "\u0391": "A", "\u0392": "B", "\u0395": "E", "\u0396": "Z", "\u0397": "H", "\u0399": "I", "\u039a": "K",
     "\u039c": "M", "\u039d": "N", "\u039f": "O", "\u03a1": "P", "\u03a4": "T", "\u03a5": "Y", "\u03a7": "X",
     # Greek small
-    "\u03bf": "o", "\u03bd": "v", "\u03c1": "p", "\u03b9": "i", "\u03ba": "k",
+    "\u03bf": "o", "\u03bd": "v", "\u03c1": "p", "\u03b9": "i", "\u03ba": "k", "\u03c4": "t", "\u03c5": "u",
+    "\u03c7": "x",
+    # Latin-looking letters of other blocks
+    "\u0261": "g", "\u04cf": "l",
 }
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
 

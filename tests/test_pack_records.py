@@ -28,7 +28,7 @@ from drafter.pack.load import DEFAULT_MAX_BYTES, read_input_text
 from drafter.pack.txgnn import import_txgnn
 from drafter.pipeline import draft_report
 from drafter.rules import assess_pack
-from drafter.verifier import verify_markdown
+from drafter.verify import verify_markdown
 from tests.llm_server import ScriptedOpenAIServer, auto_draft_step
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -40,7 +40,7 @@ from drafter.pack import load_pack
 from drafter.pack.models import EvidencePack
 from drafter.prompts import load_prompts
 from drafter.rules import assess_pack
-from drafter.verifier import Verification, Verifier
+from drafter.verify import Verification, Verifier
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "examples" / "packs" / "colchicine-us.json"

@@ -43,7 +43,7 @@ import pytest
 
 import drafter
 from drafter import ReportDraft
-from drafter.verifier import CODES, Severity
+from drafter.verify import CODES, Severity
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "tests" / "catalogue"

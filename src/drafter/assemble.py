@@ -30,7 +30,7 @@ from drafter.markdown_text import MarkdownSafe, md_cell, md_code, md_finalize, s
 from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX, EvidencePack, MarketStatus, dump_pack
 from drafter.prompts import safety_lines
 from drafter.rules import IndicationAssessment
-from drafter.verifier import CODES, Finding, Verification, normalise_key
+from drafter.verify import CODES, Finding, Verification, normalise_key
 
 RECORD_SCHEMA = "drafter.report/1"
 DISCLAIMER = (

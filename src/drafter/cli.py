@@ -210,7 +210,7 @@ def _read_draft_or_text(path: str) -> ReportDraft | str:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from drafter.verifier import verify, verify_markdown
+    from drafter.verify import verify, verify_markdown
 
     try:
         loaded = read_pack(args.pack)

@@ -30,7 +30,7 @@ from drafter.llm import AdaptiveLimiter, CallFailed, CallResult, RetryPolicy, Us
 from drafter.pack.models import MOA_KEY, EvidencePack
 from drafter.prompts import IndicationEntry, PromptTemplates, repair_message, report_messages
 from drafter.rules import PackAssessment
-from drafter.verifier import Finding, Verification, Verifier
+from drafter.verify import Finding, Verification, Verifier
 
 SCHEMA_NAME = "report_sections"
 DEFAULT_TOKEN_BUDGET = 60_000

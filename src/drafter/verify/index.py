@@ -23,6 +23,7 @@ from drafter.pack.models import (
     Trial,
 )
 from drafter.rules import PackAssessment, assess_pack
+from drafter.verify.quotes import QuoteIndex
 from drafter.vocabulary import SafetyVocabulary, SupportProfile, load_vocabulary
 
 
@@ -51,6 +52,7 @@ class PackIndex:
     # Derived values the checks compute on first use (figures per cited item, per indication).
     memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     blanked: dict[str, str] = field(default_factory=dict)  # sentences with names blanked (read by two checks)
+    _quotes: QuoteIndex | None = None
 
     @classmethod
     def build(cls, pack: EvidencePack, assessment: PackAssessment | None,
@@ -134,6 +136,13 @@ class PackIndex:
             chars[start:end] = _BLANK * (end - start)
         blanked = self.blanked[text] = "".join(chars)
         return blanked
+
+    @property
+    def quotes(self) -> QuoteIndex:
+        """The quotable text and fields of every item, built on first use (only drafted statements quote)."""
+        if self._quotes is None:
+            self._quotes = QuoteIndex.build(self.pack)
+        return self._quotes
 
     def trial(self, key: str, rank: int | None) -> Trial:
         return self.trial_records.get((rank, key)) or self.trials[key]  # type: ignore[arg-type]

@@ -89,13 +89,6 @@ def verify_text(index: PackIndex, text: str) -> Verification:
     return Verification(tuple(findings.items))
 
 
-def _title_decision(text: str) -> str:
-    for decision in Decision:
-        if decision.value.lower() == text.lower():
-            return decision.value
-    raise ValueError(text)
-
-
 def check_row(findings: Findings, cells: list[str], header: list[str] | None, where: Where,
               rank: int | None) -> int | None:
     """Check one table row; returns the indication in context afterwards (a row may name it)."""
@@ -126,7 +119,7 @@ def check_row(findings: Findings, cells: list[str], header: list[str] | None, wh
         if kind not in ("trial_count", "article_count"):
             check_figures(findings, labelled, where, False)
         for decision in find_decisions(labelled) if rank is not None else ():
-            check_decision(findings, Decision(_title_decision(decision.text)), rank, where, decision.text)
+            check_decision(findings, Decision(decision.text), rank, where, decision.text)
         return rank
     columns = {i: next((k for k, p in _COLUMN_KINDS if p.search(h)), None) for i, h in enumerate(header)}
     row_ids: list[IdMention] = []

@@ -254,8 +254,7 @@ def check_numbers(findings: Findings, sentence: str, where: Where, citing: Citin
             continue
         if not citing.quotes or not figure.measure:
             continue  # a statement with no quotes at all is QUOTE_MISSING's to report
-        from drafter.verify.statements import quote_index  # late: statements imports the sentence checks
-        quotes = quotes or quote_index(index)
+        quotes = quotes or index.quotes
         number = figure.text.rstrip("% ").strip()
         if not quotes.covered(number, citing.quotes, sorted(citing.keys)):
             findings.add("QUOTE_NOT_COVERING", where, f"'{figure.text}' is in the cited items but in none of the "

@@ -20,7 +20,7 @@ from drafter.verify.numbers import check_numbers
 from drafter.verify.reading import normal
 from drafter.verify.regulatory import regulatory_problems
 from drafter.verify.safety import check_cue_claims, check_safety
-from drafter.verify.trial_facts import check_trial_facts
+from drafter.verify.trial_facts import PLAN_OR_CONDITION, check_trial_facts
 
 
 def check_text(findings: Findings, text: str, where: Where, citing: Citing) -> None:
@@ -39,11 +39,6 @@ _STUDY_FINDING = re.compile(
 )
 
 
-# A study named as a plan or a condition ('do not plan further study unless a trial shows ...') reports nothing.
-_HYPOTHETICAL = re.compile(r"\b(?:unless|if|whether|would|could|should|might|may|needed|further|future|plan\w*|"
-                           r"propos\w*|recommend\w*)\b", re.IGNORECASE)
-
-
 def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
     """Check one normalised sentence."""
     ids = ids_in(findings.index, sentence)
@@ -51,7 +46,7 @@ def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citi
     if citing.background and mentions_trial_fact(sentence):
         findings.add("BACKGROUND_WITH_TRIAL_FACT", where, "a background statement states an enrolment figure; "
                      "trial facts must come from the pack and cite it", sentence)
-    elif citing.background and (finding := _STUDY_FINDING.search(sentence)) and not _HYPOTHETICAL.search(sentence):
+    elif citing.background and (finding := _STUDY_FINDING.search(sentence)) and not PLAN_OR_CONDITION.search(sentence):
         findings.add("BACKGROUND_WITH_TRIAL_FACT", where, f"a background statement reports what a study found "
                      f"('{finding.group(0)}'); study results must come from the pack and cite it", finding.group(0))
     check_trial_facts(findings, sentence, ids, where, citing)

@@ -20,7 +20,6 @@ from drafter.verify.identifiers import check_scope
 from drafter.verify.index import PackIndex
 from drafter.verify.levels import check_decision, check_level_conflicts
 from drafter.verify.numbers import figures_in
-from drafter.verify.quotes import QuoteIndex
 from drafter.verify.reading import normal
 from drafter.verify.sentences import check_text
 
@@ -82,13 +81,6 @@ def check_statement(findings: Findings, statement: Statement, where: Where, deci
     check_text(findings, statement.text, where, citing)
 
 
-def quote_index(index: PackIndex) -> QuoteIndex:
-    cached = index.memo.get(("quotes",))
-    if cached is None:
-        cached = index.memo[("quotes",)] = QuoteIndex.build(index.pack)
-    return cached  # type: ignore[return-value]
-
-
 def check_quotes(findings: Findings, statement: Statement, where: Where, keys: list[str]) -> None:
     # Counts, scores, ranks and levels are the rules' figures, and tallies need no source words: they are
     # blanked before deciding whether the statement reports what a source says.
@@ -100,7 +92,7 @@ def check_quotes(findings: Findings, statement: Statement, where: Where, keys: l
         blanked[start:end] = " " * (end - start)
     # The indication's and the drug's own names are no safety terms ('pericarditis' in a pericarditis section).
     cue_text = findings.index.blank_names("".join(blanked))
-    for problem in quote_index(findings.index).problems(cue_text, statement.quotes, keys):
+    for problem in findings.index.quotes.problems(cue_text, statement.quotes, keys):
         findings.add(problem.code, where, problem.message, text[problem.start:problem.end])
 
 

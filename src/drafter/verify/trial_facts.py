@@ -35,9 +35,13 @@ def check_trial_facts(findings: Findings, sentence: str, ids: Sequence[IdMention
 
 
 
-_PROPOSAL = re.compile(r"\b(?:needed|needs?|should|would|could|must|next\s+steps?|future|proposed|planned|propose|"
-                       r"plan|confirmatory|further|larger|new|recommend\w*|warrant\w*|design(?:ed|ing)?\s+a)\b",
-                       re.IGNORECASE)
+# A study or trial named as a plan, a need or a condition ('a confirmatory Phase 3 trial is needed',
+# 'do not plan further study unless a trial shows ...'): nothing in the sentence is about a cited one.
+PLAN_OR_CONDITION = re.compile(
+    r"\b(?:needed|needs?|should|would|could|must|might|may|unless|if|whether|next\s+steps?|future|further|"
+    r"larger|new|confirmatory|plan\w*|propos\w*|recommend\w*|warrant\w*|design(?:ed|ing)?\s+a)\b",
+    re.IGNORECASE,
+)
 
 
 # A status word is a trial's status when it is said of a study ('the trial was terminated', 'it is still
@@ -55,7 +59,7 @@ def check_facts_against_keys(findings: Findings, sentence: str, where: Where, ci
     cited is left alone ('ongoing research' is no trial status).
     """
     index = findings.index
-    if _PROPOSAL.search(sentence):
+    if PLAN_OR_CONDITION.search(sentence):
         return  # a trial proposed as a next step is no cited trial ('a confirmatory Phase 3 trial is needed')
     trials = [key for key in sorted(citing.keys) if key in index.trials]
     for fact in find_trial_facts(sentence):

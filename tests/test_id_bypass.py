@@ -30,7 +30,7 @@ def nct_spellings(digits: str) -> list[str]:
         f"NCT {digits}", f"NCT/{digits}", f"NCT–{digits}", f"nct{digits}", f"Nct-{digits}",
         f"NCT{digits}".translate(_FULL_WIDTH), f"NCT{digits.translate(_ARABIC_INDIC)}",
         f"NCT{digits[:4]}\u200b{digits[4:]}", f"NCT{digits[:4]}\u00ad{digits[4:]}", f"N\u200dCT{digits}",
-        f"\u041dCT{digits}".replace("\u041d", "N"), f"N\u0421T{digits}", f"NC\u0422{digits}", f"N C T{digits}",
+        f"\u041dCT{digits}", f"N\u0421T{digits}", f"NC\u0422{digits}", f"N C T{digits}",
         f"N.C.T.{digits}", f"(NCT{digits})", f"[NCT{digits}]", f"NCT\u00a0{digits}", f"NCT\ufeff{digits}",
         f"https://clinicaltrials.gov/study/NCT{digits}", f"clinicaltrials.gov/ct2/show/NCT{digits}",
         f"www.clinicaltrials.gov/ct2/show/NCT{digits}?term=x",
@@ -81,7 +81,9 @@ def test_fabricated_id_is_an_error_in_a_drafted_statement(spelling: str) -> None
     assert ID_ERRORS & {f.code for f in result.errors}, result.findings
 
 
-@pytest.mark.parametrize("spelling", nct_spellings("01821560")[:25] + pmid_spellings("25868070")[:21])
+# A Cyrillic 'Н' reads as Latin 'H' ('HCT…' is no registry id), so that spelling is an error, not a resolution.
+@pytest.mark.parametrize("spelling", [s for s in nct_spellings("01821560")[:25] if "\u041d" not in s]
+                         + pmid_spellings("25868070")[:21])
 def test_a_pack_id_in_any_spelling_resolves_to_the_pack_id(spelling: str) -> None:
     """Normalisation reads the disguise: the pack's own ids in the same spellings are recognised, not errors."""
     result = VERIFIER.verify_markdown(f"For nicotine dependence, see {spelling}.")

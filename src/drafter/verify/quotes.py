@@ -25,7 +25,6 @@ action. An item's fields are rendered as text by :func:`item_fields_text`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +41,7 @@ from drafter.pack.models import (
     Trial,
 )
 from drafter.verify.problems import Problem
+from drafter.verify.reading import normal
 from drafter.vocabulary import SafetyVocabulary, load_vocabulary
 
 QUOTE_CODES: dict[str, tuple[str, str]] = {
@@ -81,15 +81,13 @@ _EDGE = re.compile(r"^[\s\"'.,;:!?()\[\]]+|[\s\"'.,;:!?()\[\]]+$")
 def normalise(text: str) -> str:
     """``text`` in the form quotes are compared in: typography folded, letters and digits kept.
 
-    Unicode NFKC (full-width forms, ligatures, the ellipsis character become plain), format
-    characters (zero-width spaces, soft hyphens) removed, curly quotes straight, every dash a
+    The verifier's one reading of text (:func:`drafter.verify.reading.normal`: NFKC, format
+    characters removed, typography folded), then: curly and angle quotes straight, every dash a
     hyphen, a hyphen between letters the same as a space ("double-blind" = "double blind"), spaces
     around a hyphen between digits dropped ("200 – 400" = "200-400"), thousands separators dropped
     ("3,154" = "3154"), runs of whitespace one space, case folded.
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    text = text.translate(_TYPOGRAPHY)
+    text = normal(text).translate(_TYPOGRAPHY)  # the verifier's reading, then what only quotes need
     text = _ELLIPSIS.sub("...", text)
     text = _SPACES.sub(" ", text).strip()
     text = _HYPHEN_DIGIT_SPACING.sub("-", text)

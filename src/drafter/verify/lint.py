@@ -16,6 +16,7 @@ from drafter.verify.counts import check_figures, count_for
 from drafter.verify.findings import Verification
 from drafter.verify.identifiers import check_ids, ids_in
 from drafter.verify.index import PackIndex
+from drafter.verify.quotes import quote_in
 from drafter.verify.page import is_english, language_hint, report_text
 from drafter.verify.reading import normal
 from drafter.verify.levels import check_decision, check_level_conflicts
@@ -28,6 +29,23 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 
 _LANGUAGE_SAMPLE = 6000
 _SOURCE_QUOTE = re.compile(r"^\s*>\s*Source text:")
+_QUOTED = re.compile(r'"([^"]*)"')
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_\[\]<>|~#=+\-.!()])")
+
+
+def _quotes_the_pack(index: PackIndex, line: str) -> bool:
+    """Is ``line`` one of drafter's '> Source text: "…" · "…"' lines, quoting only the pack's own text?"""
+    label = _SOURCE_QUOTE.match(line)
+    if not label:
+        return False
+    rest = line[label.end():]
+    quotes = _QUOTED.findall(rest)
+    if not quotes or _QUOTED.sub("", rest).replace("\u00b7", "").strip():
+        return False
+    sources = index.quotes.texts.values()
+    return all(any(quote_in(_MARKDOWN_ESCAPE.sub(r"\1", quote), text) for text in sources) for quote in quotes)
+
+
 _COLUMN_KINDS = (
     ("pmid", re.compile(r"\bpmid\b", re.I)),
     ("trial", re.compile(r"\b(?:trial|nct|registry|registration)\b", re.I)),
@@ -58,8 +76,9 @@ def verify_text(index: PackIndex, text: str) -> Verification:
     section = ""
     header: list[str] | None = None
     lines = normal(text).splitlines()
-    # drafter's own reports quote each statement's sources beneath it: those words are the pack's, not claims
-    lines = ["" if _SOURCE_QUOTE.match(line) else line for line in lines]
+    # drafter's own reports quote each statement's sources beneath it: those words are the pack's, not
+    # claims. Only a line whose every quote is in the pack is skipped, so the label hides nothing else.
+    lines = ["" if _quotes_the_pack(index, line) else line for line in lines]
     # A report exported as plain text has lost its heading marks: its headings are its short title lines.
     plain = not any(_HEADING.match(line) for line in lines)
     for number, line in enumerate(lines, start=1):

@@ -468,7 +468,7 @@ def _not_a_claim(kind: str, before: str, after: str, drug_names: set[str]) -> bo
 
 
 # "Colchicine binds tubulin and is FDA-approved for ...": the drug is the subject of both verbs.
-_COORDINATED_PREDICATE = re.compile(r"\band\s+(?:it\s+)?(?:is|was|has\s+been|remains|became)\s+(?:\w+[- ])?$",
+_COORDINATED_PREDICATE = re.compile(r"\band\s+(?:(?:it\s+)?(?:is|was|has\s+been|remains|became)\s+)?(?:\w+[- ])?$",
                                     re.IGNORECASE)
 
 

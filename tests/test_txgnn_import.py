@@ -75,7 +75,7 @@ def test_clean_pack_imports_without_any_warning(clean: tuple[EvidencePack, list[
 def test_clean_pack_meta_and_jurisdiction(clean: tuple[EvidencePack, list[PackProblem]]) -> None:
     pack, _ = clean
     assert pack.meta.pack_id == "UK-DB00181-multi"
-    assert pack.meta.schema_version == "1.0"
+    assert pack.meta.schema_version == drafter.pack.SCHEMA_VERSION
     assert pack.meta.generator == "drafter import-txgnn (TxGNN v4)"
     assert pack.meta.created == dt.date(2026, 4, 5)
     assert pack.meta.query_log[0].query == '{"drug":"baclofen","disease":"Nicotine Dependence"}'

@@ -41,7 +41,7 @@ from drafter.identifiers import (
     registry_of,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 MOA_KEY = "MOA"
 SAFETY_KEY_PREFIX = "SAFETY:"
 
@@ -593,6 +593,34 @@ class StudyKind(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Relevance(StrEnum):
+    """Whether the pack's builder judged an item to concern the indication it is filed under.
+
+    TxGNN packs grade relevance A/B/C ("pending" when not graded); drafter names the grades so that a
+    rule can say which items count toward an indication's level.
+    """
+
+    DIRECT = "direct"  # about this indication (TxGNN grade A)
+    RELATED = "related"  # a related condition, population or mechanism (grade B)
+    UNRELATED = "unrelated"  # found by the search, about something else (grade C)
+    UNKNOWN = "unknown"  # not graded
+
+
+class OutcomeResult(StrEnum):
+    """What a trial's registered results say about its primary outcome."""
+
+    MET = "met"
+    NOT_MET = "not_met"
+    MIXED = "mixed"
+    UNKNOWN = "unknown"
+
+
+class TrialResults(_PackModel):
+    posted: bool | None = Field(default=None, description="Results posted on the registry; null when not known")
+    primary_outcome: OutcomeResult = OutcomeResult.UNKNOWN
+    summary: str | None = Field(default=None, description="What the results say, in the builder's own words, with the figures the record states")
+
+
 class Trial(_PackModel):
     registry_id: TrialId
     title: LineStr | None = None
@@ -610,6 +638,8 @@ class Trial(_PackModel):
     duplicate_of: TrialId | None = Field(
         default=None, description="Registry id of another record of the same trial (ICTRP copies of NCT records)"
     )
+    results: TrialResults | None = Field(default=None, description="Registered results; null when the pack does not say")
+    relevance: Relevance = Relevance.UNKNOWN
 
     @property
     def key(self) -> str:
@@ -638,6 +668,8 @@ class Article(_PackModel):
     publication_types: list[str] = Field(default_factory=list, description="PubMed publication types or the builder's label")
     study_type: StudyType | None = Field(default=None, description="Derived from publication_types when absent")
     abstract: str | None = None
+    summary: str | None = Field(default=None, description="What the article found, in the builder's own words")
+    relevance: Relevance = Relevance.UNKNOWN
 
     @model_validator(mode="after")
     def _derive_study_type(self) -> Article:

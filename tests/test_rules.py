@@ -79,6 +79,18 @@ def test_systematic_review_is_l3_and_names_the_article():
     assert result.level_reason == "L3: PMID:200 is a systematic review"
 
 
+
+def test_an_item_graded_unrelated_never_counts_toward_the_level():
+    # A systematic review found by the search but about another condition (the baclofen/ADHD case).
+    off_topic = {**article("200", ["Systematic Review"]), "relevance": "unrelated"}
+    assert assess(articles=[off_topic]).level == "L5"
+    assert assess(articles=[{**off_topic, "relevance": "related"}]).level == "L3"
+    assert assess(articles=[{**off_topic, "relevance": "unknown"}]).level == "L3"
+    unrelated_trials = [trial("NCT00000001", relevance="unrelated"), trial("NCT00000002", relevance="unrelated")]
+    assert assess(unrelated_trials).level == "L5"
+    result = assess([unrelated_trials[0], trial("NCT00000002", relevance="direct")])
+    assert result.level == "L2" and result.deciding_keys == ("NCT00000002",)
+
 def test_preclinical_articles_only_are_l4():
     result = assess(articles=[article("100", ["Animal model (preclinical)"]), article("200", ["Review"])])
     assert result.level == "L4"

@@ -26,6 +26,7 @@ from drafter.pack import (
     InteractionSeverity,
     MarketStatus,
     Phase,
+    Relevance,
     StudyKind,
     StudyType,
     TrialStatus,
@@ -569,3 +570,21 @@ def test_country_argument_overrides_a_wrong_candidate_prefix() -> None:
     loaded = drafter.read_pack(obj, country="AU")
     assert (loaded.pack.jurisdiction.country, loaded.pack.jurisdiction.regulator) == ("AU", "TGA")
     assert any(w.path == "meta.candidate_id" and "prefix says TW" in w.expected for w in loaded.warnings)
+
+
+def test_relevance_grades_become_named_relevance_and_garbage_is_warned_unknown() -> None:
+    obj = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    evidence = obj["predicted_indications"][1]["evidence"]
+    trial, article = evidence["clinical_trials"][0], evidence["literature"][0]
+    trial["relevance"] = {"grade": "A", "reasoning": "same condition"}
+    article["relevance"] = {"grade": "maybe"}
+    pack, problems = import_txgnn(obj)
+    second = next(ind for ind in pack.predicted_indications if ind.rank == 2)
+    assert second.trials[0].relevance is Relevance.DIRECT
+    assert second.articles[0].relevance is Relevance.UNKNOWN
+    warning = _one(problems, "predicted_indications[1].evidence.literature[0].relevance.grade")
+    assert warning.severity == "warning" and "A, B, C or pending" in warning.expected
+    for grade, expected in [("b", Relevance.RELATED), (" C ", Relevance.UNRELATED), ("pending", Relevance.UNKNOWN)]:
+        article["relevance"] = {"grade": grade}
+        reimported = import_txgnn(obj)[0]
+        assert next(i for i in reimported.predicted_indications if i.rank == 2).articles[0].relevance is expected

@@ -26,6 +26,7 @@ from drafter.pack.models import (
     EvidencePack,
     Phase,
     PredictedIndication,
+    Relevance,
     StudyKind,
     StudyType,
     Trial,
@@ -72,6 +73,9 @@ class TrialCriterion(_RuleModel):
     randomised: list[bool | None] | None = Field(
         default=None, description="Allowed values of design.randomised (null = not recorded)"
     )
+    relevance: list[Relevance] | None = Field(
+        default=None, description="Allowed relevance grades (the default table leaves out 'unrelated')"
+    )
 
     def admits(self, trial: Trial) -> bool:
         randomised = trial.design.randomised if trial.design else None
@@ -80,15 +84,20 @@ class TrialCriterion(_RuleModel):
             and (self.statuses is None or trial.status in self.statuses)
             and (self.study_types is None or trial.study_type in self.study_types)
             and (self.randomised is None or randomised in self.randomised)
+            and (self.relevance is None or trial.relevance in self.relevance)
         )
 
 
 class ArticleCriterion(_RuleModel):
     min_count: Annotated[int, Field(ge=1)] = 1
     study_types: list[StudyType] | None = None
+    relevance: list[Relevance] | None = Field(
+        default=None, description="Allowed relevance grades (the default table leaves out 'unrelated')"
+    )
 
     def admits(self, article: Article) -> bool:
-        return self.study_types is None or article.study_type in self.study_types
+        return ((self.study_types is None or article.study_type in self.study_types)
+                and (self.relevance is None or article.relevance in self.relevance))
 
 
 class Criterion(_RuleModel):

@@ -59,6 +59,7 @@ from drafter.pack.models import (
     InteractionSeverity,
     MarketStatus,
     Phase,
+    Relevance,
     TrialStatus,
     parse_phase,
     parse_status,
@@ -154,7 +155,9 @@ _LICENCE_KEYS = frozenset({"license_number", "product_name_zh", "dosage_form", "
                            "approved_indication_text"})
 _SAFETY_KEYS = frozenset({"key_warnings", "contraindications", "ddi"})
 _DDI_KEYS = frozenset({"query_status", "total_count", "interactions"})
-# scoring, repurposing_rationale, route_compatibility and relevance are filled by their LLM: ignored.
+# scoring, repurposing_rationale and route_compatibility are filled by their LLM: ignored. The relevance
+# grade of a trial or article (also an LLM's) is kept, because it is the pipeline's only statement of which
+# indication an item concerns; its free-text reasoning is not.
 _INDICATION_KEYS = frozenset({"rank", "disease_name", "txgnn", "evidence", "scoring", "repurposing_rationale",
                               "route_compatibility"})
 _TXGNN_KEYS = frozenset({"score", "rank"})
@@ -870,6 +873,25 @@ def _enrollment(value: Any, path: str, status: TrialStatus) -> tuple[int | None,
     return count, problems
 
 
+_RELEVANCE_GRADES = {"a": Relevance.DIRECT, "b": Relevance.RELATED, "c": Relevance.UNRELATED,
+                     "pending": Relevance.UNKNOWN}
+
+
+def _relevance(value: Any, path: str) -> tuple[str, list[PackProblem]]:
+    """relevance {grade: A|B|C|pending} -> direct/related/unrelated/unknown; anything else is unknown, warned."""
+    if _is_gap(value):
+        return Relevance.UNKNOWN.value, []
+    grade = value.get("grade") if isinstance(value, dict) else value
+    if _is_gap(grade):
+        return Relevance.UNKNOWN.value, []
+    relevance = _RELEVANCE_GRADES.get(str(grade).strip().casefold()) if isinstance(grade, str) else None
+    if relevance is None:
+        where = _at(path, "grade") if isinstance(value, dict) else path
+        return Relevance.UNKNOWN.value, [_warn(where, "a relevance grade A, B, C or pending (imported as unknown)",
+                                               grade)]
+    return relevance.value, []
+
+
 def _trial_fields(record: Mapping[str, Any], path: str, *, ictrp: bool) -> tuple[dict[str, Any], list[PackProblem]]:
     """Everything of a trial record but its id."""
     problems: list[PackProblem] = []
@@ -887,10 +909,13 @@ def _trial_fields(record: Mapping[str, Any], path: str, *, ictrp: bool) -> tuple
     problems.extend(more)
     summary, more = _text(record.get("brief_summary"), _at(path, "brief_summary"))
     problems.extend(more)
+    relevance, more = _relevance(record.get("relevance"), _at(path, "relevance"))
+    problems.extend(more)
     interventional = phase not in (Phase.UNKNOWN, Phase.NOT_APPLICABLE)
     return {"title": title, "phase": phase.value, "status": status.value,
             "study_type": "interventional" if interventional else "unknown", "enrollment": enrollment,
-            "start_date": start, "completion_date": completion, "summary": summary}, problems
+            "start_date": start, "completion_date": completion, "summary": summary,
+            "relevance": relevance}, problems
 
 
 def _trial_origin(src: str, id_key: str) -> tuple[str, dict[str, str]]:
@@ -1112,6 +1137,8 @@ def _articles(evidence: Mapping[str, Any], base: str, dst: str) -> _Section:
         article["authors"], more = _authors(record.get("authors"), _at(src, "authors"))
         section.problems.extend(more)
         article["year"], more = _year(record.get("year"), _at(src, "year"))
+        section.problems.extend(more)
+        article["relevance"], more = _relevance(record.get("relevance"), _at(src, "relevance"))
         section.problems.extend(more)
         article["publication_types"], more = _publication_types(record.get("classification"),
                                                                 _at(src, "classification"))

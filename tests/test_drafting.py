@@ -77,6 +77,9 @@ def test_example_pack_drafts_verify_and_cite_only_the_pack(pack: str) -> None:
         cited = _cited_ids(text)
         assert bool(cited) == any(i.trials or i.articles for i in evidence.predicted_indications)
         assert cited <= keys, f"ids not in the pack: {sorted(cited - keys)}"
+    for text in (report.markdown, report.html):
+        assert not re.search(r"\b(?:trial|article|licence|call)\(s\)", text), "counts are written as prose"
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in report.html
     golden = GOLDEN / f"{Path(pack).stem}.md"
     if os.environ.get("DRAFTER_UPDATE_GOLDEN") == "1":  # written before the lint check, which may still fail
         golden.parent.mkdir(exist_ok=True)
@@ -395,3 +398,11 @@ def test_every_scenario_has_its_cassette() -> None:
 
 def test_draft_content_helper_filters_ranks() -> None:
     assert [i["rank"] for i in json.loads(draft_content("baclofen.json", ranks=[2]))["indications"]] == [2]
+
+
+@pytest.mark.parametrize(("count", "noun", "expected"), [
+    (0, "trial", "0 trials"), (1, "trial", "1 trial"), (2, "article", "2 articles"), (1, "model call", "1 model call"),
+])
+def test_counts_are_written_with_the_plural_they_need(count: int, noun: str, expected: str) -> None:
+    from drafter.assemble import counted
+    assert counted(count, noun) == expected

@@ -123,10 +123,15 @@ def _sections(outcome: IndicationOutcome) -> dict[str, Any] | None:
     }
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 trial', '0 trials': a report reads as prose, not as a form with '(s)' in it."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _withheld_summary(assessment: IndicationAssessment) -> str:
-    trials = f"{assessment.trial_count} trial(s)" + (f" ({assessment.trial_breakdown})" if assessment.trial_breakdown
+    trials = counted(assessment.trial_count, "trial") + (f" ({assessment.trial_breakdown})" if assessment.trial_breakdown
                                                       else "")
-    return (f"The evidence pack holds {trials} and {assessment.article_count} article(s) for this indication. "
+    return (f"The evidence pack holds {trials} and {counted(assessment.article_count, 'article')} for this indication. "
             f"Evidence level {assessment.level_reason}. Decision ceiling by rule: "
             f"{assessment.decision_ceiling.value}. No drafted decision is shown.")
 
@@ -291,6 +296,7 @@ def _environment(markdown: bool) -> jinja2.Environment:
         env.filters["cell"] = md_cell
         env.filters["code"] = md_code
     env.filters["sentence"] = _sentence
+    env.filters["counted"] = counted
     return env
 
 

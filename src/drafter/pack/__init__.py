@@ -28,6 +28,7 @@ from drafter.pack.models import (
     Population,
     PredictedIndication,
     QueryLogEntry,
+    QueryTopic,
     Relevance,
     Safety,
     SafetyItem,
@@ -49,7 +50,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES", "LoadedPack", "detect_format", "load_pack", "read_pack", "validate_pack_object",
     "MOA_KEY", "SCHEMA_VERSION", "AdverseEffect", "Article", "Contraindication", "DataGap", "Drug",
     "EvidencePack", "Interaction", "InteractionSeverity", "Jurisdiction", "Licence", "MarketStatus", "Meta", "OutcomeResult", "Relevance", "TrialResults",
-    "Phase", "Population", "PredictedIndication", "QueryLogEntry", "Safety", "SafetyItem", "SafetyWarning",
+    "Phase", "Population", "PredictedIndication", "QueryLogEntry", "QueryTopic", "Safety", "SafetyItem", "SafetyWarning",
     "SpecialPopulation", "StudyKind", "StudyType", "Trial", "TrialDesign", "TrialStatus", "dump_pack",
     "parse_phase", "parse_status", "from_txgnn", "import_txgnn",
 ]

@@ -41,7 +41,7 @@ from drafter.identifiers import (
     registry_of,
 )
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 MOA_KEY = "MOA"
 SAFETY_KEY_PREFIX = "SAFETY:"
 
@@ -379,15 +379,59 @@ class Population(StrEnum):
 # --- meta -------------------------------------------------------------------------------------------
 
 
+class QueryTopic(StrEnum):
+    """What a query looked for; the decision stage S3 needs the safety and interaction queries to have run."""
+
+    PREDICTION = "prediction"
+    TRIALS = "trials"
+    LITERATURE = "literature"
+    REGULATORY = "regulatory"
+    SAFETY = "safety"
+    INTERACTIONS = "interactions"
+    OTHER = "other"
+
+
+# Source names of the TxGNN pipelines and of common services, folded, mapped to what they are queried for.
+# A source not listed here has no topic unless the pack states one: an unknown source proves nothing.
+_SOURCE_TOPICS: dict[str, QueryTopic] = {
+    "txgnn": QueryTopic.PREDICTION,
+    "clinicaltrials": QueryTopic.TRIALS, "clinicaltrials.gov": QueryTopic.TRIALS, "ictrp": QueryTopic.TRIALS,
+    "who ictrp": QueryTopic.TRIALS, "euctr": QueryTopic.TRIALS, "isrctn": QueryTopic.TRIALS,
+    "pubmed": QueryTopic.LITERATURE, "europe pmc": QueryTopic.LITERATURE,
+    "ddi": QueryTopic.INTERACTIONS, "drugbank": QueryTopic.INTERACTIONS,
+    "drug-drug interaction service": QueryTopic.INTERACTIONS,
+    "dailymed": QueryTopic.SAFETY, "dailymed (fda labels)": QueryTopic.SAFETY, "openfda": QueryTopic.SAFETY,
+    "faers": QueryTopic.SAFETY, "tfda_package_insert": QueryTopic.SAFETY,
+    "electronic medicines compendium (uk smpc)": QueryTopic.SAFETY, "emc": QueryTopic.SAFETY,
+    "tfda": QueryTopic.REGULATORY, "mhra products": QueryTopic.REGULATORY, "fda": QueryTopic.REGULATORY,
+    "ema": QueryTopic.REGULATORY, "drugs@fda": QueryTopic.REGULATORY,
+}
+
+# Statuses that mean the query ran to the end; "not_found" is a successful search that found nothing.
+# Anything else ("error", "timeout", "not_retrieved", or no status at all) is a query that did not run.
+QUERY_SUCCESS_STATUSES = frozenset({"success", "completed", "not_found", "ok", "found", "no_results"})
+
+
 class QueryLogEntry(_PackModel):
     """One query the pack's builder ran, so a reader can tell "not found" from "not searched"."""
 
     source: NameStr = Field(description="Database or service queried, e.g. 'ClinicalTrials.gov'")
+    topic: QueryTopic | None = Field(
+        default=None, description="What the query looked for; when absent it is inferred from well-known source names")
     query_date: dt.date | None = None
     query: str | None = Field(default=None, description="The query as sent, in the source's own syntax")
     result_status: str | None = Field(default=None, description="e.g. 'success', 'not_found', 'error'")
     result_count: Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)] | None = None
     notes: str | None = None
+
+    @property
+    def resolved_topic(self) -> QueryTopic | None:
+        """The stated topic, else the one a well-known source name implies, else None."""
+        return self.topic or _SOURCE_TOPICS.get(self.source.strip().casefold())
+
+    @property
+    def succeeded(self) -> bool:
+        return (self.result_status or "").strip().casefold() in QUERY_SUCCESS_STATUSES
 
 
 class DataGap(_PackModel):

@@ -180,7 +180,7 @@ def test_go_needs_two_phase_3_trials_that_met_their_primary_outcome():
     unknown = assess([trial("NCT00000001"), trial("NCT00000002", outcome=None)], **S3_PACK)
     assert unknown.level == "L1"  # levels stay the TxGNN levels; only the ceiling reads results
     assert unknown.decision_ceiling is Decision.PROCEED_WITH_GUARDRAILS
-    assert ("1 of the 2 counted completed Phase 3/Phase 4 randomised trials met the primary outcome and 2 must"
+    assert ("1 of the 2 counted completed Phase 3 or 4 randomised trials met the primary outcome and 2 must"
             in unknown.ceiling_reason)
     assert "NCT00000002 has no primary-outcome result in the pack" in unknown.ceiling_reason
     mixed = assess([trial("NCT00000001"), trial("NCT00000002", outcome="mixed")], **S3_PACK)

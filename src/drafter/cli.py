@@ -124,6 +124,8 @@ def _assessment_record(item: object) -> dict[str, object]:
     from dataclasses import asdict
 
     record = asdict(item)  # type: ignore[call-overload]
+    record["ceiling_reason"] = item.ceiling_reason  # type: ignore[attr-defined]
+    record["result_caps"] = [{"ceiling": cap.value, "reason": reason} for cap, reason in record["result_caps"]]
     return {k: (v.value if hasattr(v, "value") else v) for k, v in record.items()}
 
 

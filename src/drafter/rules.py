@@ -342,7 +342,9 @@ def describe_selection(criterion: TrialCriterion) -> str:
     if criterion.statuses:
         words.append("/".join(s.label.lower() for s in criterion.statuses))
     if criterion.phases:
-        words.append("/".join(p.label for p in criterion.phases))
+        labels = [p.label.removeprefix("Phase ") for p in criterion.phases]
+        listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+        words.append(f"Phase {listed}" if criterion.phases[0].label.startswith("Phase ") else listed)
     if criterion.randomised == [True, None] or criterion.randomised == [True]:
         words.append("randomised")
     return " ".join(words)

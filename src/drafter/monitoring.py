@@ -103,6 +103,8 @@ def action_for(item: SafetyItem) -> str:
 #: What a prescriber watches for: effects, warnings and tests. The other vocabulary categories (interacting
 #: drugs, patient groups, contraindicating conditions) say when the risk applies, not what to watch.
 WATCHED_CATEGORIES = frozenset({"adverse_effect", "warning", "monitoring"})
+#: Warning concepts that are instructions to the prescriber ("titrate slowly", "do not drive"), not signs to watch.
+INSTRUCTION_CONCEPTS = frozenset({"dose_adjustment", "driving"})
 
 
 def item_terms(text: str, vocabulary: SafetyVocabulary, categories: frozenset[str] | None = None,
@@ -117,7 +119,8 @@ def item_terms(text: str, vocabulary: SafetyVocabulary, categories: frozenset[st
         concept = vocabulary.concepts.get(mention.concept)
         if mention.negated or mention.concept in seen:
             continue
-        if categories is not None and (concept is None or concept.category not in categories):
+        if categories is not None and (concept is None or concept.category not in categories
+                                       or concept.id in INSTRUCTION_CONCEPTS):
             continue
         seen.add(mention.concept)
         terms.append(" ".join(mention.text.split()))

@@ -186,6 +186,7 @@ class _Page(HTMLParser):
         self.rows: dict[str, list[str]] = {}
         self._heading: str | None = None
         self._row: str | None = None
+        self._last: str | None = None
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -196,10 +197,12 @@ class _Page(HTMLParser):
             self.links.append(str(attr["href"]))
         if tag in ("h1", "h2", "h3", "h4"):
             self._heading, self._text = tag, []
-        if tag == "tr":
-            self._row = str(attr["id"]) if attr.get("id") else None
-            if self._row:
-                self.rows[self._row] = []
+        if tag == "tr":  # an evidence row's key finding is the row below it: read as the row's last cell
+            finding = attr.get("class") == "finding" and self._last
+            self._row = str(attr["id"]) if attr.get("id") else (self._last if finding else None)
+            if attr.get("id"):
+                self.rows[str(attr["id"])] = []
+                self._last = str(attr["id"])
         if tag == "td" and self._row:
             self.rows[self._row].append("")
 
@@ -221,6 +224,7 @@ def read_html(html: str) -> _Page:
     parser = _Page()
     parser.feed(html)
     parser.close()
+    parser.rows = {k: [" ".join(c.removeprefix("Key finding:").split()) for c in v] for k, v in parser.rows.items()}
     return parser
 
 
@@ -538,3 +542,10 @@ def test_a_long_first_sentence_is_cut_at_a_word() -> None:
     cut = first_sentence(long, limit=30)
     assert cut.endswith("\u2026") and len(cut) <= 31 and not cut[:-1].endswith(" ")
     assert first_sentence("Short one. Second sentence.") == "Short one."
+
+
+def test_the_json_record_carries_the_monitoring_plan_and_the_cut_off(page: Report) -> None:
+    record = {i["rank"]: i for i in page.record["indications"]}
+    assert [step["key"] for step in record[1]["monitoring_plan"]] == ["SAFETY:C1", "SAFETY:I1", "SAFETY:W1"]
+    assert record[1]["monitoring_plan"][0]["action"] == SCREEN and record[2]["monitoring_plan"] == []
+    assert page.record["pack"]["data_cutoff"] == "2025-03-31"

@@ -534,6 +534,7 @@ def build_record(result: DraftResult, context: dict[str, Any]) -> dict[str, Any]
     and span. Only the report pages withhold model text.
     """
     indications = []
+    plans = {ind["rank"]: ind["monitoring"] for ind in context["drafted"]}
     for outcome in result.outcomes:
         a = result.assessment.for_rank(outcome.rank)
         indications.append({
@@ -545,13 +546,15 @@ def build_record(result: DraftResult, context: dict[str, Any]) -> dict[str, Any]
             "sections": outcome.sections.model_dump(mode="json") if outcome.sections else None,
             "findings": [f.as_dict() for f in outcome.verification.findings
                          if outcome.status is not DraftStatus.WITHHELD or f.severity.value == "error"],
+            "monitoring_plan": [{k: step[k] for k in ("key", "action", "what", "why", "source")}
+                                for step in plans.get(outcome.rank, [])],
         })
     return {
         "schema": RECORD_SCHEMA,
         "status": result.status.value,
         "date": context["date"],
         "pack": {"pack_id": context["pack_id"], "sha256": context["pack_sha256"], "drug": result.pack.drug.inn,
-                 "jurisdiction": result.pack.jurisdiction.country},
+                 "jurisdiction": result.pack.jurisdiction.country, "data_cutoff": context["data_cutoff"]},
         "model": result.model,
         "prompts": {"versions": result.prompts.versions, "fingerprint": result.prompts.fingerprint},
         "rule_table": context["rule_table"],

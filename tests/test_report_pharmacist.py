@@ -39,7 +39,7 @@ from drafter.monitoring import (
 from drafter.pack.models import EvidencePack, Interaction, SafetyWarning
 from drafter.prompts import load_prompts
 from drafter.rules import Decision, assess_pack
-from drafter.verify import Verification
+from drafter.verify import Verification, verify_markdown
 from drafter.vocabulary import load_vocabulary
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -549,3 +549,16 @@ def test_the_json_record_carries_the_monitoring_plan_and_the_cut_off(page: Repor
     assert [step["key"] for step in record[1]["monitoring_plan"]] == ["SAFETY:C1", "SAFETY:I1", "SAFETY:W1"]
     assert record[1]["monitoring_plan"][0]["action"] == SCREEN and record[2]["monitoring_plan"] == []
     assert page.record["pack"]["data_cutoff"] == "2025-03-31"
+
+
+def test_the_provenance_hashes_are_grouped_so_the_report_passes_its_own_lint() -> None:
+    """A pack whose fingerprint starts 'de03815742134' (a real one in tests/synthetic_packs.py) once
+    made the report fail lint: letters then six digits read as an identifier."""
+    pack = make_pack()
+    result = DraftResult(pack, assess_pack(pack), "test-model", load_prompts(),
+                         [IndicationOutcome(1, "Disease A", DraftStatus.VERIFIED, rank1(), Verification(), accepted_at=1)],
+                         [], Usage())
+    built = assemble(result, report_date=DATE, pack_sha256="de03815742134eb0" + "0" * 48)
+    assert "sha256 `de03 8157 4213 4eb0`" in built.markdown and "<code>de03 8157 4213 4eb0</code>" in built.html
+    malformed = [f for f in verify_markdown(pack, built.markdown).errors if f.code == "ID_MALFORMED"]
+    assert malformed == [], [str(f) for f in malformed]

@@ -365,9 +365,9 @@ def test_each_indication_lists_the_safety_items_it_cites_first_then_the_full_lis
     assert re.findall(r'<a id="(safety-[a-z]\d)"></a>', full) == ["safety-w1", "safety-c1", "safety-i1", "safety-a1",
                                                               "safety-p1"]
     html = page.html
-    details = html[html.index('<details id="safety-all">'):html.index("</details>")]
+    details = html[html.index('<details id="all-safety-items">'):html.index("</details>")]
     assert details.count("<li id=\"safety-") == 5 and "5 items" in details
-    assert html.index("<h3>Cited for Disease A (rank 1)</h3>") < html.index('<details id="safety-all">')
+    assert html.index("<h3>Cited for Disease A (rank 1)</h3>") < html.index('<details id="all-safety-items">')
 
 
 def test_a_withheld_indication_cites_no_safety_item_and_gets_no_plan() -> None:
@@ -416,6 +416,7 @@ def test_item_anchors_are_safe_distinct_and_stable() -> None:
     anchors = [item_anchor(k) for k in odd]
     assert len(set(anchors)) == len(odd), anchors  # keys that fold alike still get their own anchor
     assert all(safe_url(f"#{a}") for a in anchors)
+    assert item_anchor("SAFETY:ALL") != "all-safety-items"  # the full list's own anchor is no item's
     assert key_url("SAFETY:W1") == "#safety-w1" and key_url("MOA") == "#moa"
     anchors_map = Anchors(make_pack(), [1, 2])
     assert anchors_map.cite(2, "PMID:11111111") == "#rank-2-pmid-11111111"
@@ -450,7 +451,7 @@ def test_only_go_and_proceed_with_guardrails_get_a_plan(decision: Decision, plan
 def test_a_plan_due_without_cited_safety_items_says_so() -> None:
     built = report(second=rank2(Decision.GO))
     block = section(built.markdown, "### Disease B (rank 2)")
-    assert "#### Monitoring plan" in block and "cite no safety item" in block and "(#safety-all)" in block
+    assert "#### Monitoring plan" in block and "cite no safety item" in block and "(#all-safety-items)" in block
 
 
 # --- 6. counts, plurals, headings, summary ------------------------------------------------------------

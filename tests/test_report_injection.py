@@ -85,8 +85,9 @@ def injected_pack(text: str) -> EvidencePack:
         for t, trial in enumerate(indication.trials):
             trial.title = text
             trial.summary = f"{QUOTED} {text} end" if t % 3 == 1 else None
-            trial.results = TrialResults(posted=True, primary_outcome=OutcomeResult.NOT_MET,
-                                         summary=text) if t % 3 == 0 else None
+            # One trial met its primary outcome, so the results-aware ceiling still allows a monitoring plan.
+            trial.results = (TrialResults(posted=True, primary_outcome=OutcomeResult.NOT_MET, summary=text) if t % 3 == 0
+                             else TrialResults(posted=True, primary_outcome=OutcomeResult.MET) if t % 3 == 2 else None)
         for a, article in enumerate(indication.articles):
             article.title, article.journal = text, f"J {text}"
             article.summary = text if a % 2 == 0 else None

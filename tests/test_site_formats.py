@@ -249,3 +249,17 @@ def test_defence_in_depth_a_name_that_skipped_validation_is_still_one_line(tmp_p
     assert list(data) == FRONT_MATTER_KEYS and data["layout"] == "default"
     assert data["drug"] == "x --- layout: hacked ..."
     assert front_matter(forged)["drug"] == data["drug"]
+
+
+def test_batch_writes_the_site_formats_and_a_rerun_keeps_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Batch drafting uses the same output names, so its manifests list the site files and a rerun skips them."""
+    args = ["batch", str(ROOT / "examples" / "packs" / "tizanidine-gb.json"), "-o", str(tmp_path), "--model", MODEL,
+            "--date", REPORT_DATE.isoformat(), "--replay", str(CASSETTES / "examples.yaml"), "--format", "jekyll,fhir"]
+    assert main(args) == 0
+    written = sorted(p.name for p in tmp_path.iterdir() if p.is_file() and p.name.startswith("tizanidine"))
+    assert written == ["tizanidine-gb.fhir.json", "tizanidine-gb.jekyll.md"]
+    before = {name: (tmp_path / name).read_bytes() for name in written}
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "skipped" in capsys.readouterr().out
+    assert {name: (tmp_path / name).read_bytes() for name in written} == before

@@ -102,7 +102,8 @@ def front_matter(report: Report) -> dict[str, Any]:
     """The page's front matter as data. The first five keys are the ones the TxGNN sites' pages use;
     ``nav_order`` is not written, since it is a drug's place among all of a site's drugs, which one
     report cannot know. ``evidence_level`` and ``decision`` are the top drafted indication's, the one
-    the report's title and quick overview are about."""
+    the report's title and quick overview are about. ``parent`` is ``Evidence level L<n>``: the sites
+    file each drug under a page per level, and a site names those pages to match."""
     pack = report.result.pack
     drafted = _drafted(report)
     indications = [{
@@ -117,7 +118,7 @@ def front_matter(report: Report) -> dict[str, Any]:
         "articles": assessment.article_count,
     } for outcome, assessment in drafted]
     top_level = drafted[0][1].level if drafted else report.result.assessment.indications[0].level
-    data: dict[str, Any] = {
+    return {
         "layout": "default",
         "title": fold_lines(_title(pack.drug.inn)),
         "parent": f"Evidence level {top_level}",
@@ -133,7 +134,6 @@ def front_matter(report: Report) -> dict[str, Any]:
         "pack_sha256": report.record["pack"]["sha256"],
         "indications": indications,
     }
-    return data
 
 
 def dump_front_matter(data: dict[str, Any]) -> str:

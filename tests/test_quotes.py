@@ -230,7 +230,7 @@ def test_the_prompt_shows_quotable_text_by_key_and_forbids_ids_in_text():
     assert "Write no PMID, registry id" in system and '"quotes"' in system
     assert "[NCT00632866] trial, Phase 3" in user
     assert "Summary: Randomised, double-blind, placebo-controlled, parallel-group trial sponsored by" in user
-    assert "[SAFETY:C2] contraindication: Pre-existing maculopathy." in user
+    assert "[SAFETY:C2] Pre-existing maculopathy." in user  # the key letter says contraindication
     assert f"[MOA] {pack.drug.mechanism_of_action}" in user
 
 

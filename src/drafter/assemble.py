@@ -41,6 +41,7 @@ from drafter.pack.models import (
     dump_pack,
 )
 from drafter.rules import IndicationAssessment
+from drafter.site_formats import SITE_FORMATS, output_name, site_text
 from drafter.verify import CODES, Finding, Verification, normalise_key
 from drafter.verify.quotes import article_text, quote_in, trial_text
 
@@ -586,12 +587,19 @@ def combined_verification(result: DraftResult) -> Verification:
 
 
 REPORT_FORMATS = ("md", "json", "html")
+OUTPUT_FORMATS = REPORT_FORMATS + SITE_FORMATS  # what --format accepts; the site formats are opt-in
+
+
+def report_outputs(report: Report, out_dir: Path, stem: str, formats: Sequence[str]) -> dict[Path, str]:
+    """Each requested format's file and text; the site formats (Jekyll, FHIR) are rendered only when asked for."""
+    texts = {"md": lambda: report.markdown, "json": lambda: report.record_json, "html": lambda: report.html}
+    return {out_dir / output_name(stem, fmt): texts[fmt]() if fmt in texts else site_text(report, fmt, stem, formats)
+            for fmt in formats}
 
 
 def write_report(report: Report, out_dir: Path, stem: str, formats: Sequence[str] = REPORT_FORMATS) -> list[Path]:
     """Each output written to a temporary file and renamed: a killed run never leaves half a report."""
-    texts = {"md": report.markdown, "json": report.record_json, "html": report.html}
-    return [write_text_atomic(out_dir / f"{stem}.{fmt}", texts[fmt]) for fmt in formats]
+    return [write_text_atomic(path, text) for path, text in report_outputs(report, out_dir, stem, formats).items()]
 
 
 def assemble(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None,

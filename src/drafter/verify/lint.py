@@ -19,6 +19,7 @@ from drafter.verify.index import PackIndex
 from drafter.verify.quotes import quote_in
 from drafter.verify.page import is_english, language_hint, report_text
 from drafter.verify.reading import normal
+from drafter.verify.lint_scope import scope_findings
 from drafter.verify.levels import check_decision, check_level_conflicts
 from drafter.verify.sentences import check_text
 from drafter.verify.trial_facts import check_trial_facts, fact_verdict
@@ -105,7 +106,7 @@ def verify_text(index: PackIndex, text: str) -> Verification:
         else:
             check_text(findings, line, where, lint)
     check_level_conflicts(findings)
-    return Verification(tuple(findings.items))
+    return Verification(tuple(scope_findings(index.pack, findings.items)))
 
 
 def check_row(findings: Findings, cells: list[str], header: list[str] | None, where: Where,

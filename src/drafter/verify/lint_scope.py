@@ -1,0 +1,124 @@
+"""What lint cannot prove or disprove: findings whose evidence the pack itself says it does not have.
+
+A pack rebuilt from a published report (or built by a pipeline that never searched a source) does
+not know everything the report's writer knew. When the pack *says so* (no query of that topic ran,
+or its data gap declares the content unknown), a claim about that topic is neither supported nor
+refuted by the pack: lint reports it as ``unchecked`` instead of ``error``, so that the reader
+checks it elsewhere and an error still means a fault.
+
+Only lint (:func:`drafter.verify.lint.verify_text`) calls this module. Drafted statements are
+verified without it: a drafted claim the pack cannot support is an error, whatever the pack knows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+from drafter.extract import find_counts, find_numbers
+from drafter.pack.models import EvidencePack, MarketStatus, QueryTopic
+from drafter.verify.findings import Finding, Severity
+
+# Findings about safety that an empty safety section can only prove when the pack knows it is empty.
+_SAFETY_CODES = frozenset({"SAFETY_NO_DATA", "SAFETY_ABSENCE_CLAIM", "SAFETY_NEGATED_RISK"})
+_REGULATORY_CODES = frozenset({"REGULATORY_NO_DATA"})
+_SAFETY_GAP = re.compile(r"safety|warning|contraindicat|smpc|label|interaction|adverse", re.I)
+_UNKNOWN = re.compile(r"^\W*unknown\b|\bnot known\b|\bcannot (?:be )?know|\bunknown whether\b", re.I)
+
+
+def _searched(pack: EvidencePack, topics: Iterable[QueryTopic]) -> bool:
+    """Did a query of one of ``topics`` run to the end (a search that found nothing counts)?"""
+    wanted = set(topics)
+    return any(q.resolved_topic in wanted and q.succeeded for q in pack.meta.query_log)
+
+
+def safety_unknown(pack: EvidencePack) -> bool:
+    """The pack holds no safety data and does not know that there is none.
+
+    It knows when a safety or interaction search ran, or when a data gap about safety says what is
+    missing without calling it unknown ('no SmPC warnings were available'). A gap whose impact starts
+    'Unknown: ...' (a pack rebuilt from a report's tables) or no word on safety at all is ignorance.
+    """
+    if pack.has_safety_data() or _searched(pack, (QueryTopic.SAFETY, QueryTopic.INTERACTIONS)):
+        return False
+    gaps = [g for g in pack.meta.data_gaps if _SAFETY_GAP.search(g.item)]
+    return not gaps or all(_UNKNOWN.search(g.impact or "") for g in gaps)
+
+
+def regulatory_unknown(pack: EvidencePack) -> bool:
+    """The pack holds no licence or market data and no regulatory search ran."""
+    jurisdiction = pack.jurisdiction
+    if jurisdiction.licences or jurisdiction.total_licences is not None:
+        return False
+    if jurisdiction.market_status is not MarketStatus.UNKNOWN:
+        return False
+    return not _searched(pack, (QueryTopic.REGULATORY,))
+
+
+# The TxGNN sites publish at most this many rows per evidence table; a pack rebuilt from the tables
+# holds at most this many trials or articles per indication, so a larger count may be true.
+TABLE_ROW_CAP = 10
+
+
+def _capped_count(pack: EvidencePack, finding: Finding) -> bool:
+    """A count above what the pack holds, for an indication whose list is at the table row cap."""
+    claims = find_counts(finding.span)
+    if not claims:
+        return False
+    claim = claims[0]
+    if claim.bound in ("at_most", "less_than"):
+        return False
+    named = [i for i in pack.predicted_indications if f"for {i.disease_name}" in finding.message]
+    lists = [len(i.articles) if claim.what == "articles" else len(i.trials) for i in named]
+    return bool(lists) and all(n >= TABLE_ROW_CAP for n in lists) and claim.value > TABLE_ROW_CAP - 1
+
+
+def _stated_rank(finding: Finding) -> int | None:
+    ranks = [n.value for n in find_numbers(finding.span) if n.kind == "rank"]
+    return int(ranks[0]) if ranks else None  # type: ignore[call-overload]
+
+
+def _stated_score(finding: Finding) -> float | None:
+    match = re.search(r"(\d+(?:\.\d+)?)\s*%", finding.span)
+    if match:
+        return round(float(match.group(1)) / 100, 4)
+    match = re.search(r"\b0?\.\d+", finding.span)
+    return round(float(match.group(0)), 4) if match else None
+
+
+def _pack_lacks_indications(pack: EvidencePack, stated_ranks: Iterable[int]) -> bool:
+    """The pack's ranks are not 1..n, or the report states a rank the pack does not hold."""
+    ranks = {i.rank for i in pack.predicted_indications}
+    return ranks != set(range(1, len(ranks) + 1)) or any(r not in ranks for r in stated_ranks)
+
+
+def _unchecked(finding: Finding, why: str) -> Finding:
+    return replace(finding, severity=Severity.UNCHECKED, message=f"{finding.message} (unchecked: {why})")
+
+
+def scope_findings(pack: EvidencePack, findings: Iterable[Finding]) -> list[Finding]:
+    """``findings`` with those the pack cannot decide turned ``unchecked``, in the same order."""
+    findings = list(findings)
+    safety = safety_unknown(pack)
+    regulatory = regulatory_unknown(pack)
+    ranks = {i.rank for i in pack.predicted_indications}
+    stated = [r for f in findings if f.code == "RANK_MISMATCH" for r in [_stated_rank(f)] if r is not None]
+    incomplete = _pack_lacks_indications(pack, stated)
+    scores = {round(i.score, 4) for i in pack.predicted_indications if i.score is not None}
+    scoped = []
+    for finding in findings:
+        if finding.code == "RANK_MISMATCH" and _stated_rank(finding) not in ranks:
+            finding = _unchecked(finding, "the pack holds no indication of that rank; the report may name "
+                                 "one the pack lacks")
+        elif finding.code == "SCORE_MISMATCH" and incomplete and _stated_score(finding) not in scores:
+            finding = _unchecked(finding, "the pack lacks indications the report names; the score may be one of theirs")
+        elif finding.code == "COUNT_MISMATCH" and _capped_count(pack, finding):
+            finding = _unchecked(finding, f"the pack's list is at the {TABLE_ROW_CAP}-row cap of the published "
+                                 "tables, so a larger count may be true")
+        elif safety and finding.code in _SAFETY_CODES:
+            finding = _unchecked(finding, "the pack says it does not know the drug's safety data")
+        elif regulatory and finding.code in _REGULATORY_CODES:
+            finding = _unchecked(finding, "no licence or market search is in the pack's query log")
+        scoped.append(finding)
+    return scoped

@@ -125,7 +125,7 @@ def finding_records(outcomes: Sequence[Outcome]) -> Iterator[dict[str, Any]]:
     for outcome in outcomes:
         for finding in outcome.errors:
             yield {"report": outcome.entry.name, "line": finding_line(finding), "code": finding.code,
-                   "message": finding.message, "span": finding.span}
+                   "message": finding.message, "span": finding.span, "section": finding.section}
 
 
 def sample_keys(outcomes: Sequence[Outcome], n: int, seed: int) -> list[tuple[str, int | None, str]]:

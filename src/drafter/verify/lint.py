@@ -106,7 +106,7 @@ def verify_text(index: PackIndex, text: str) -> Verification:
         else:
             check_text(findings, line, where, lint)
     check_level_conflicts(findings)
-    return Verification(tuple(scope_findings(index.pack, findings.items)))
+    return Verification(tuple(scope_findings(index.pack, index.assessment, findings.items)))
 
 
 def check_row(findings: Findings, cells: list[str], header: list[str] | None, where: Where,

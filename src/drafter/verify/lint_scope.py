@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from drafter.extract import find_counts, find_numbers
 from drafter.pack.models import EvidencePack, MarketStatus, QueryTopic
+from drafter.rules import Decision, PackAssessment
 from drafter.verify.findings import Finding, Severity
 
 # Findings about safety that an empty safety section can only prove when the pack knows it is empty.
@@ -25,6 +26,22 @@ _SAFETY_CODES = frozenset({"SAFETY_NO_DATA", "SAFETY_ABSENCE_CLAIM", "SAFETY_NEG
 _REGULATORY_CODES = frozenset({"REGULATORY_NO_DATA"})
 _SAFETY_GAP = re.compile(r"safety|warning|contraindicat|smpc|label|interaction|adverse", re.I)
 _UNKNOWN = re.compile(r"^\W*unknown\b|\bnot known\b|\bcannot (?:be )?know|\bunknown whether\b", re.I)
+
+
+# In a report nobody drafted, a drug class is named for many reasons (its mechanism, a comparator, an
+# approved combination); it states an interaction only beside words that say one. The drafting
+# contract's wider cue list (verify.vocabulary 'interaction_cue') stays in force for drafted statements.
+_INTERACTION_CLAIM = re.compile(
+    r"\b(?:interact\w*|concomitant\w*|co-?administ\w*|co-?prescri\w*|avoid\w*|caution\w*|contraindicat\w*|"
+    r"not (?:be )?recommended|potentiat\w*|additive|synerg\w*|ddis?|drug[- ]drug|risks?|bleed\w*|haemorrhag\w*|"
+    r"hemorrhag\w*|toxicity|toxic|monitor\w*|levels?|exposure|concentrations?|plasma|serotonin syndrome|"
+    r"adverse|side[- ]effects?|dangerous|harm\w*|unsafe|warn\w*|precaution\w*|should not|must not|do not|"
+    r"dose (?:adjust|reduc)\w*|separat\w*|apart|inhibitors? of|induc\w*|enhanc\w*|prolong\w*|attenuat\w*|antagoni[sz]\w*|effects?)\b", re.I)
+
+
+def states_interaction(sentence: str) -> bool:
+    """Does ``sentence`` say something an interaction would be (a risk, a caution, raised levels)?"""
+    return bool(_INTERACTION_CLAIM.search(sentence))
 
 
 def _searched(pack: EvidencePack, topics: Iterable[QueryTopic]) -> bool:
@@ -97,7 +114,19 @@ def _unchecked(finding: Finding, why: str) -> Finding:
     return replace(finding, severity=Severity.UNCHECKED, message=f"{finding.message} (unchecked: {why})")
 
 
-def scope_findings(pack: EvidencePack, findings: Iterable[Finding]) -> list[Finding]:
+def _stage_capped(assessment: PackAssessment, finding: Finding) -> bool:
+    """A decision the evidence level allows, forbidden only by the decision stage."""
+    quoted = re.match(r"'([^']+)'", finding.message)
+    try:
+        decision = Decision(quoted.group(1)) if quoted else None
+    except ValueError:
+        return False
+    computed = next((a for a in assessment.indications if a.disease_name == finding.indication), None)
+    return (decision is not None and computed is not None and computed.decision_ceiling != computed.level_ceiling
+            and decision.allowed_by(computed.level_ceiling))
+
+
+def scope_findings(pack: EvidencePack, assessment: PackAssessment, findings: Iterable[Finding]) -> list[Finding]:
     """``findings`` with those the pack cannot decide turned ``unchecked``, in the same order."""
     findings = list(findings)
     safety = safety_unknown(pack)
@@ -116,6 +145,9 @@ def scope_findings(pack: EvidencePack, findings: Iterable[Finding]) -> list[Find
         elif finding.code == "COUNT_MISMATCH" and _capped_count(pack, finding):
             finding = _unchecked(finding, f"the pack's list is at the {TABLE_ROW_CAP}-row cap of the published "
                                  "tables, so a larger count may be true")
+        elif finding.code == "DECISION_ABOVE_CEILING" and safety and _stage_capped(assessment, finding):
+            finding = _unchecked(finding, "the decision stage is capped because the pack does not know the "
+                                 "drug's safety data; the evidence level allows the decision")
         elif safety and finding.code in _SAFETY_CODES:
             finding = _unchecked(finding, "the pack says it does not know the drug's safety data")
         elif regulatory and finding.code in _REGULATORY_CODES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
+from drafter.verify.lint_scope import states_interaction
 
 
 def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
@@ -29,6 +30,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
             # 'enrolled adults, not children', 'is not removed by dialysis': a negated population
             # limits whom a sentence is about; it neither states a risk nor denies one.
             continue
+        if citing.lint and concept.category == "interaction" and not states_interaction(sentence):
+            continue  # lint: a class named for its mechanism, as a comparator or a partner (lint_scope)
         reported.add(mention.concept)
         label = concept.label
         if citing.support is Support.BACKGROUND:

@@ -36,12 +36,39 @@ _INTERACTION_CLAIM = re.compile(
     r"not (?:be )?recommended|potentiat\w*|additive|synerg\w*|ddis?|drug[- ]drug|risks?|bleed\w*|haemorrhag\w*|"
     r"hemorrhag\w*|toxicity|toxic|monitor\w*|levels?|exposure|concentrations?|plasma|serotonin syndrome|"
     r"adverse|side[- ]effects?|dangerous|harm\w*|unsafe|warn\w*|precaution\w*|should not|must not|do not|"
-    r"dose (?:adjust|reduc)\w*|separat\w*|apart|inhibitors? of|induc\w*|enhanc\w*|prolong\w*|attenuat\w*|antagoni[sz]\w*|effects?)\b", re.I)
+    r"dose (?:adjust|reduc)\w*|separat\w*|apart|inhibitors? of|induc\w*|enhanc\w*|prolong\w*|attenuat\w*)\b", re.I)
 
 
 def states_interaction(sentence: str) -> bool:
     """Does ``sentence`` say something an interaction would be (a risk, a caution, raised levels)?"""
     return bool(_INTERACTION_CLAIM.search(sentence))
+
+
+# A population word (children, pregnancy, renal impairment) limits whom a sentence is about; in a report
+# nobody drafted it is a safety claim only beside a word of risk, caution or dosing.
+_POPULATION_CLAIM = re.compile(
+    r"\b(?:risks?|caution\w*|avoid\w*|contraindicat\w*|not (?:be )?recommended|safe\w*|unsafe|dos(?:e|es|ing|age) "
+    r"(?:adjust|reduc|modif|titrat|chang)\w*|monitor\w*|adverse|side[- ]effects?|toxic\w*|teratogen\w*|"
+    r"embryo\w*|fetal|foetal|harm\w*|warn\w*|precaution\w*|should not|must not|do not|exclud\w*|"
+    r"exposure|impair\w* (?:clearance|elimination)|accumulat\w*|prevention programme|contracepti\w*)\b", re.I)
+
+# A line that asks for information (a next step: 'Retrieve the SmPC to document ...', 'Review the
+# interaction profile ...') names what to look for; it claims nothing unless it also gives a reason.
+_DATA_REQUEST = re.compile(
+    r"^\W*(?:\[[ x]\]\W*)?(?:\*\*[^*]{1,80}\*\*\W*)?(?:retrieve|extract|obtain|review|document|request|consult|"
+    r"compile|collect|confirm|verify|check|source|access|look up)\b", re.I)
+_REQUEST_REASON = re.compile(r"\b(?:given|because|since|as it|known|risks?|can|may|causes?|associated|boxed|"
+                             r"critical|clinically|important|essential|due to|owing)\b", re.I)
+
+
+def states_population_risk(sentence: str) -> bool:
+    """Does ``sentence`` say something about a population's risk, care or dosing?"""
+    return bool(_POPULATION_CLAIM.search(sentence))
+
+
+def requests_data(sentence: str) -> bool:
+    """Is ``sentence`` a request for information that gives no reason of its own?"""
+    return bool(_DATA_REQUEST.search(sentence)) and not _REQUEST_REASON.search(sentence)
 
 
 def _searched(pack: EvidencePack, topics: Iterable[QueryTopic]) -> bool:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import states_interaction
+from drafter.verify.lint_scope import requests_data, states_interaction, states_population_risk
 
 
 def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
     vocabulary = findings.index.vocabulary
     has_data = findings.index.pack.has_safety_data()
+    if citing.lint and requests_data(sentence):
+        return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
     for claim in vocabulary.absence_claims(sentence):
         supporting = [k for k, ids in findings.index.safety_absences.items() if claim.id in ids
                       and (citing.lint or k in citing.keys)]
@@ -32,6 +34,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
             continue
         if citing.lint and concept.category == "interaction" and not states_interaction(sentence):
             continue  # lint: a class named for its mechanism, as a comparator or a partner (lint_scope)
+        if citing.lint and concept.category == "population" and not states_population_risk(sentence):
+            continue  # lint: 'a paediatric case report', 'approved in adults and children' (lint_scope)
         reported.add(mention.concept)
         label = concept.label
         if citing.support is Support.BACKGROUND:
@@ -85,7 +89,7 @@ def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Ci
     """
     index = findings.index
     claims = [c for c in index.vocabulary.cue_claims(index.blank_names(sentence)) if c.concept is None]
-    if not claims:
+    if not claims or (citing.lint and requests_data(sentence)):
         return
     has_data = index.pack.has_safety_data()
     for claim in claims:

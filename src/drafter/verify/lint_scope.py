@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from drafter.extract import find_counts, find_numbers
-from drafter.pack.models import EvidencePack, MarketStatus, QueryTopic
+from drafter.pack.models import EvidencePack, MarketStatus, QueryTopic, Relevance
 from drafter.rules import Decision, PackAssessment
 from drafter.verify.findings import Finding, Severity
 
@@ -118,6 +118,29 @@ def _capped_count(pack: EvidencePack, finding: Finding) -> bool:
     return bool(lists) and all(n >= TABLE_ROW_CAP for n in lists) and claim.value > TABLE_ROW_CAP - 1
 
 
+# Words that make a count a judgement of relevance ('no trials specifically for X', '15 supporting
+# publications'): a pack whose items carry no relevance grade cannot check the judgement.
+_RELEVANCE_WORDS = re.compile(r"\b(?:specific(?:ally)?|direct(?:ly)?|dedicated|relevant|supporting|supportive|"
+                              r"targeting|focused|addressing|evaluating|investigating)\b", re.I)
+
+
+_RELEVANCE_AFTER = re.compile(r"\b(?:specific(?:ally)?|direct(?:ly)?|dedicated)\b", re.I)
+
+
+def _relevance_count(pack: EvidencePack, finding: Finding) -> bool:
+    """A count qualified by relevance, for indications whose items are all ungraded."""
+    at = finding.statement.find(finding.span) if finding.span else -1
+    if at < 0:
+        return False
+    before = finding.statement[max(0, at - 20):at + len(finding.span)]
+    after = finding.statement[at + len(finding.span):at + len(finding.span) + 45]
+    qualified = bool(_RELEVANCE_WORDS.search(before) or _RELEVANCE_AFTER.search(after))
+    named = [i for i in pack.predicted_indications if f"for {i.disease_name}" in finding.message]
+    items = [item for i in named for item in (*i.trials, *i.articles)]
+    return (qualified and bool(named)
+            and all(item.relevance is Relevance.UNKNOWN for item in items))
+
+
 def _stated_rank(finding: Finding) -> int | None:
     ranks = [n.value for n in find_numbers(finding.span) if n.kind == "rank"]
     return int(ranks[0]) if ranks else None  # type: ignore[call-overload]
@@ -172,6 +195,14 @@ def scope_findings(pack: EvidencePack, assessment: PackAssessment, findings: Ite
         elif finding.code == "COUNT_MISMATCH" and _capped_count(pack, finding):
             finding = _unchecked(finding, f"the pack's list is at the {TABLE_ROW_CAP}-row cap of the published "
                                  "tables, so a larger count may be true")
+        elif finding.code == "COUNT_MISMATCH" and _relevance_count(pack, finding):
+            finding = _unchecked(finding, "the count is a judgement of relevance and the pack's items carry no "
+                                 "relevance grade")
+        elif finding.code == "LEVEL_CONFLICT" and incomplete:
+            finding = _unchecked(finding, "the pack lacks indications the report names; a second level may be one "
+                                 "of theirs")
+        elif finding.code == "REGULATORY_JURISDICTION":
+            finding = _unchecked(finding, "lint reads a report against its pack's jurisdiction only")
         elif finding.code == "DECISION_ABOVE_CEILING" and safety and _stage_capped(assessment, finding):
             finding = _unchecked(finding, "the decision stage is capped because the pack does not know the "
                                  "drug's safety data; the evidence level allows the decision")

@@ -56,9 +56,12 @@ _POPULATION_CLAIM = re.compile(
 # interaction profile ...') names what to look for; it claims nothing unless it also gives a reason.
 _DATA_REQUEST = re.compile(
     r"^\W*(?:\[[ x]\]\W*)?(?:\*\*[^*]{1,80}\*\*\W*)?(?:retrieve|extract|obtain|review|document|request|consult|"
-    r"compile|collect|confirm|verify|check|source|access|look up)\b", re.I)
+    r"compile|collect|confirm|verify|check|look up)\b", re.I)
 _REQUEST_REASON = re.compile(r"\b(?:given|because|since|as it|known|risks?|can|may|causes?|associated|boxed|"
-                             r"critical|clinically|important|essential|due to|owing)\b", re.I)
+                             r"critical|clinically|important|essential|due to|owing|"
+                             # a finite verb states something besides the request ('... is hepatotoxic')
+                             r"is|are|was|were|has|have|had|reported|shows?|showed|shown|develop\w*|occur\w*|"
+                             r"induc\w*|lead\w*|led|result\w*|increas\w*|raise[sd]?|worsen\w*)\b", re.I)
 
 
 def states_population_risk(sentence: str) -> bool:

@@ -10,8 +10,6 @@ from drafter.verify.lint_scope import requests_data, states_interaction, states_
 def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
     vocabulary = findings.index.vocabulary
     has_data = findings.index.pack.has_safety_data()
-    if citing.lint and requests_data(sentence):
-        return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
     for claim in vocabulary.absence_claims(sentence):
         supporting = [k for k, ids in findings.index.safety_absences.items() if claim.id in ids
                       and (citing.lint or k in citing.keys)]
@@ -21,6 +19,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
         elif not supporting:
             findings.add("SAFETY_ABSENCE_CLAIM", where, f"'{claim.text}' claims an absence of risk that the "
                      "pack's safety data does not state", claim.text)
+    if citing.lint and requests_data(sentence):
+        return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
     reported: set[str] = set()
     for mention in vocabulary.mentions(findings.index.blank_names(sentence)):
         if mention.concept in reported:

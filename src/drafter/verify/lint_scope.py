@@ -74,6 +74,18 @@ def requests_data(sentence: str) -> bool:
     return bool(_DATA_REQUEST.search(sentence)) and not _REQUEST_REASON.search(sentence)
 
 
+_BLANKED_NAME = re.compile("\x00+")
+
+
+def name_as_word(blanked: str) -> str:
+    """A text whose pack names were blanked, each name now a placeholder word of the same length.
+
+    A blank ends a noun phrase in the vocabulary's reading; in a report nobody drafted the pack's
+    names sit inside lists of uses and diseases, so lint reads each as one word of the list.
+    """
+    return _BLANKED_NAME.sub(lambda m: "q" * len(m.group(0)), blanked)
+
+
 def _searched(pack: EvidencePack, topics: Iterable[QueryTopic]) -> bool:
     """Did a query of one of ``topics`` run to the end (a search that found nothing counts)?"""
     wanted = set(topics)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import requests_data, states_interaction, states_population_risk
+from drafter.verify.lint_scope import name_as_word, requests_data, states_interaction, states_population_risk
+
+
+def _named(findings: Findings, sentence: str, citing: Citing) -> str:
+    """``sentence`` with the pack's names blanked; in lint, a blanked name still reads as a word
+    (lint_scope.name_as_word), so 'used for <name>, angina and arrhythmias' stays one list of uses."""
+    blanked = findings.index.blank_names(sentence)
+    return name_as_word(blanked) if citing.lint else blanked
 
 
 def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
@@ -22,7 +29,7 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
     if citing.lint and requests_data(sentence):
         return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
     reported: set[str] = set()
-    for mention in vocabulary.mentions(findings.index.blank_names(sentence)):
+    for mention in vocabulary.mentions(_named(findings, sentence, citing)):
         if mention.concept in reported:
             continue
         concept = vocabulary.concepts[mention.concept]

@@ -29,6 +29,7 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 
 
 _LANGUAGE_SAMPLE = 6000
+_BLOCKQUOTE = re.compile(r"^(?:\s{0,3}>)+")
 _SOURCE_QUOTE = re.compile(r"^\s*>\s*Source text:")
 _QUOTED = re.compile(r'"([^"]*)"')
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_\[\]<>|~#=+\-.!()])")
@@ -104,7 +105,8 @@ def verify_text(index: PackIndex, text: str) -> Verification:
         if is_row:
             rank = check_row(findings, _cells(line), header, where, rank)
         else:
-            check_text(findings, line, where, lint)
+            # A blockquote's '>' is markup: read as prose it would make '> No registered trials' a bound.
+            check_text(findings, _BLOCKQUOTE.sub(lambda m: " " * len(m.group(0)), line), where, lint)
     check_level_conflicts(findings)
     return Verification(tuple(scope_findings(index.pack, index.assessment, findings.items)))
 

@@ -33,7 +33,7 @@ _UNKNOWN = re.compile(r"^\W*unknown\b|\bnot known\b|\bcannot (?:be )?know|\bunkn
 # contract's wider cue list (verify.vocabulary 'interaction_cue') stays in force for drafted statements.
 _INTERACTION_CLAIM = re.compile(
     r"\b(?:interact\w*|concomitant\w*|co-?administ\w*|co-?prescri\w*|avoid\w*|caution\w*|contraindicat\w*|"
-    r"not (?:be )?recommended|potentiat\w*|additive|synerg\w*|ddis?|drug[- ]drug|risks?|bleed\w*|haemorrhag\w*|"
+    r"not (?:be )?recommended|potentiat\w*|additive|ddis?|drug[- ]drug|risks?|bleed\w*|haemorrhag\w*|"
     r"hemorrhag\w*|toxicity|toxic|monitor\w*|levels?|exposure|concentrations?|plasma|serotonin syndrome|"
     r"adverse|side[- ]effects?|dangerous|harm\w*|unsafe|warn\w*|precaution\w*|should not|must not|do not|"
     r"dose (?:adjust|reduc)\w*|separat\w*|apart|inhibitors? of|induc\w*|enhanc\w*|prolong\w*|attenuat\w*)\b", re.I)

@@ -30,6 +30,7 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 
 _LANGUAGE_SAMPLE = 6000
 _BLOCKQUOTE = re.compile(r"^(?:\s{0,3}>)+")
+_LIST_ITEM = re.compile(r"^(?:\s{0,3}>)*\s*(?:[-*+]|\d{1,2}[.)])\s+")
 _SOURCE_QUOTE = re.compile(r"^\s*>\s*Source text:")
 _QUOTED = re.compile(r'"([^"]*)"')
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_\[\]<>|~#=+\-.!()])")
@@ -76,6 +77,7 @@ def verify_text(index: PackIndex, text: str) -> Verification:
     # No indication is in context until the report names one, unless the pack has only one.
     rank: int | None = min(index.indications) if len(index.indications) == 1 else None
     section = ""
+    lead = ""  # the paragraph line a list item hangs from
     header: list[str] | None = None
     lines = normal(text).splitlines()
     # drafter's own reports quote each statement's sources beneath it: those words are the pack's, not
@@ -86,6 +88,7 @@ def verify_text(index: PackIndex, text: str) -> Verification:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             header = None
+            lead = ""
             continue
         if _TABLE_SEPARATOR.match(line):
             continue
@@ -101,7 +104,10 @@ def verify_text(index: PackIndex, text: str) -> Verification:
                 named = index.named_ranks(line)
                 if named:
                     rank = named[-1]
-        where = Where(f"line {number}", section, rank, line.strip())
+        is_item = bool(_LIST_ITEM.match(line))
+        if not is_row and not is_item:
+            lead = line.strip()
+        where = Where(f"line {number}", section, rank, line.strip(), f"{section}. {lead if is_item else ''}")
         if is_row:
             rank = check_row(findings, _cells(line), header, where, rank)
         else:

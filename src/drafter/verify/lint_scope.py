@@ -64,6 +64,27 @@ _REQUEST_REASON = re.compile(r"\b(?:given|because|since|as it|known|risks?|can|m
                              r"induc\w*|lead\w*|led|result\w*|increas\w*|raise[sd]?|worsen\w*)\b", re.I)
 
 
+# An adverse effect or a monitoring test named in a report nobody drafted is a safety claim when the
+# sentence says the drug does it, risks it or needs it watched; without such a word it names a symptom
+# of the disease, a mechanism or a trial criterion ('elevated platelet count', 'ECG criteria').
+_EFFECT_CLAIM = re.compile(
+    r"\b(?:risks?|caus\w*|associated|adverse|side[- ]effects?|induc\w*|provok\w*|trigger\w*|precipitat\w*|"
+    r"exacerbat\w*|worsen\w*|aggravat\w*|caution\w*|monitor\w*|contraindicat\w*|warn\w*|toxic\w*|safety|"
+    r"tolera\w*|avoid\w*|dos(?:e|es|ing|age)|reported|occur\w*|develop\w*|fatal|serious|severe|signals?|"
+    r"class effects?|withdrawn|reactions?|harm\w*|complications?|concerns?|incidence|frequen\w*|rates? of|"
+    r"experienc\w*|suffer\w*|observed|noted|documented|described|seen|had|showed|shown|linked|attributed|"
+    r"related|due to|resulting|leads?|led|result(?:s|ed)? in|prolong\w*|elevat\w* (?:liver|transaminase|ALT|AST)|"
+    r"liability|hazard\w*|danger\w*|unsafe|not recommended|should|must|advis\w*|counsel\w*|screen\w*|"
+    r"baseline|check\w*|measur\w*|test(?:s|ing)?|assess\w*|management of|confer\w*|produc(?:es|ed|ing)|"
+    r"precaution\w*|interaction\w*)\b", re.I)
+_HARM_TERM = re.compile(r"toxic|teratogen|drug[- ]induced|adverse|overdos|poison", re.I)
+
+
+def states_effect(sentence: str, term: str) -> bool:
+    """Is ``term`` (an adverse effect or monitoring test) claimed of the drug in ``sentence``?"""
+    return bool(_HARM_TERM.search(term)) or bool(_EFFECT_CLAIM.search(sentence))
+
+
 def states_population_risk(sentence: str) -> bool:
     """Does ``sentence`` say something about a population's risk, care or dosing?"""
     return bool(_POPULATION_CLAIM.search(sentence))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import name_as_word, requests_data, states_interaction, states_population_risk
+from drafter.verify.lint_scope import (name_as_word, requests_data, states_effect, states_interaction,
+                                       states_population_risk)
 
 
 def _named(findings: Findings, sentence: str, citing: Citing) -> str:
@@ -39,9 +40,12 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
             # 'enrolled adults, not children', 'is not removed by dialysis': a negated population
             # limits whom a sentence is about; it neither states a risk nor denies one.
             continue
-        if citing.lint and concept.category == "interaction" and not states_interaction(sentence):
+        if citing.lint and concept.category == "interaction" and not states_interaction(f"{sentence} {where.lead}"):
             continue  # lint: a class named for its mechanism, as a comparator or a partner (lint_scope)
-        if citing.lint and concept.category == "population" and not states_population_risk(sentence):
+        if (citing.lint and concept.category in ("adverse_effect", "monitoring")
+                and not states_effect(f"{sentence} {where.lead}", mention.text)):
+            continue  # lint: a symptom of the disease, a mechanism, a trial criterion (lint_scope)
+        if citing.lint and concept.category == "population" and not states_population_risk(f"{sentence} {where.lead}"):
             continue  # lint: 'a paediatric case report', 'approved in adults and children' (lint_scope)
         reported.add(mention.concept)
         label = concept.label

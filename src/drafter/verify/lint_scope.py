@@ -36,7 +36,7 @@ _INTERACTION_CLAIM = re.compile(
     r"not (?:be )?recommended|potentiat\w*|additive|ddis?|drug[- ]drug|risks?|bleed\w*|haemorrhag\w*|"
     r"hemorrhag\w*|toxicity|toxic|monitor\w*|levels?|exposure|concentrations?|plasma|serotonin syndrome|"
     r"adverse|side[- ]effects?|dangerous|harm\w*|unsafe|warn\w*|precaution\w*|should not|must not|do not|"
-    r"dose (?:adjust|reduc)\w*|separat\w*|apart|inhibitors? of|induc\w*|enhanc\w*|prolong\w*|attenuat\w*)\b", re.I)
+    r"dose (?:adjust|reduc)\w*|inhibitors? of|induc\w*|enhanc\w*|attenuat\w* (?:the )?(?:[\w-]+ )?effects?)\b", re.I)
 
 
 def states_interaction(sentence: str) -> bool:
@@ -73,7 +73,7 @@ _EFFECT_CLAIM = re.compile(
     r"tolera\w*|avoid\w*|dos(?:e|es|ing|age)|reported|occur\w*|develop\w*|fatal|serious|severe|signals?|"
     r"class effects?|withdrawn|reactions?|harm\w*|complications?|concerns?|incidence|frequen\w*|rates? of|"
     r"experienc\w*|suffer\w*|observed|noted|documented|described|seen|had|showed|shown|linked|attributed|"
-    r"related|due to|resulting|leads?|led|result(?:s|ed)? in|prolong\w*|elevat\w* (?:liver|transaminase|ALT|AST)|"
+    r"(?:drug|treatment)[- ]related|due to|resulting|leads?|led|result(?:s|ed)? in|elevat\w* (?:liver|transaminase|ALT|AST)|"
     r"liability|hazard\w*|danger\w*|unsafe|not recommended|should|must|advis\w*|counsel\w*|screen\w*|"
     r"baseline|check\w*|measur\w*|test(?:s|ing)?|assess\w*|management of|confer\w*|produc(?:es|ed|ing)|"
     r"precaution\w*|interaction\w*)\b", re.I)
@@ -196,6 +196,28 @@ def _pack_lacks_indications(pack: EvidencePack, stated_ranks: Iterable[int]) -> 
     return ranks != set(range(1, len(ranks) + 1)) or any(r not in ranks for r in stated_ranks)
 
 
+# '... availability falls': 'falls' after a noun is a verb; the adverse event is 'falls' after 'of',
+# 'and', a comma or a verb that takes it ('risk of falls', 'dizziness and falls', 'causes falls').
+_FALLS_NOUN_BEFORE = re.compile(r"(?:\b(?:of|and|or|with|including|causing|cause[sd]?|prevent\w*|reduc\w*|"
+                                r"increas\w*|recurrent|injurious|more|fewer|for|to|from)|[,;:(*]|^)\s*$", re.I)
+
+
+def verb_not_event(sentence: str, start: int, term: str) -> bool:
+    """Is the safety term at ``start`` the verb 'falls' rather than the adverse event?"""
+    return term.casefold() == "falls" and not _FALLS_NOUN_BEFORE.search(sentence[:start])
+
+
+def _range_covers(pack: EvidencePack, finding: Finding) -> bool:
+    """A score written as one end of a range ('99.12-99.20%') whose range holds the pack's scores."""
+    match = re.search(r"(\d{1,3}(?:\.\d+)?)\s*%?\s*(?:[-\u2013\u2014]|to)\s*(\d{1,3}(?:\.\d+)?)\s*%",
+                      finding.statement)
+    if not match or finding.span.rstrip("%").strip() not in match.group(0):
+        return False
+    low, high = sorted(float(g) / 100 for g in match.groups())
+    scores = [i.score for i in pack.predicted_indications if i.score is not None]
+    return bool(scores) and all(low - 5e-5 <= s <= high + 5e-5 for s in scores)
+
+
 def _unchecked(finding: Finding, why: str) -> Finding:
     return replace(finding, severity=Severity.UNCHECKED, message=f"{finding.message} (unchecked: {why})")
 
@@ -223,6 +245,8 @@ def scope_findings(pack: EvidencePack, assessment: PackAssessment, findings: Ite
     scores = {round(i.score, 4) for i in pack.predicted_indications if i.score is not None}
     scoped = []
     for finding in findings:
+        if finding.code == "SCORE_MISMATCH" and _range_covers(pack, finding):
+            continue  # a range of scores across indications, and the pack's scores lie inside it
         if finding.code == "RANK_MISMATCH" and _stated_rank(finding) not in ranks:
             finding = _unchecked(finding, "the pack holds no indication of that rank; the report may name "
                                  "one the pack lacks")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import (name_as_word, requests_data, states_effect, states_interaction,
+from drafter.verify.lint_scope import (name_as_word, requests_data, states_effect, verb_not_event, states_interaction,
                                        states_population_risk)
 
 
@@ -30,7 +30,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
     if citing.lint and requests_data(sentence):
         return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
     reported: set[str] = set()
-    for mention in vocabulary.mentions(_named(findings, sentence, citing)):
+    named = _named(findings, sentence, citing)
+    for mention in vocabulary.mentions(named):
         if mention.concept in reported:
             continue
         concept = vocabulary.concepts[mention.concept]
@@ -42,6 +43,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
             continue
         if citing.lint and concept.category == "interaction" and not states_interaction(f"{sentence} {where.lead}"):
             continue  # lint: a class named for its mechanism, as a comparator or a partner (lint_scope)
+        if citing.lint and verb_not_event(named, mention.start, mention.text):
+            continue  # lint: 'availability falls' (lint_scope)
         if (citing.lint and concept.category in ("adverse_effect", "monitoring")
                 and not states_effect(f"{sentence} {where.lead}", mention.text)):
             continue  # lint: a symptom of the disease, a mechanism, a trial criterion (lint_scope)

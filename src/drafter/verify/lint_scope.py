@@ -144,14 +144,19 @@ TABLE_ROW_CAP = 10
 def _capped_count(pack: EvidencePack, finding: Finding) -> bool:
     """A count above what the pack holds, for an indication whose list is at the table row cap."""
     claims = find_counts(finding.span)
-    if not claims:
-        return False
-    claim = claims[0]
-    if claim.bound in ("at_most", "less_than"):
+    if claims:
+        if claims[0].bound in ("at_most", "less_than"):
+            return False
+        what, value = claims[0].what, claims[0].value
+    elif finding.span.strip().isdigit():  # a table row: 'Number of Publications | 20'
+        what, value = ("articles" if "publications" in finding.message else "trials"), int(finding.span)
+    else:
         return False
     named = [i for i in pack.predicted_indications if f"for {i.disease_name}" in finding.message]
-    lists = [len(i.articles) if claim.what == "articles" else len(i.trials) for i in named]
-    return bool(lists) and all(n >= TABLE_ROW_CAP for n in lists) and claim.value > TABLE_ROW_CAP - 1
+    if not named:  # a table row ('Number of Publications | 20') is about the indication in context
+        named = [i for i in pack.predicted_indications if i.disease_name == finding.indication]
+    lists = [len(i.articles) if what == "articles" else len(i.trials) for i in named]
+    return bool(lists) and all(n >= TABLE_ROW_CAP for n in lists) and value > TABLE_ROW_CAP - 1
 
 
 # Words that make a count a judgement of relevance ('no trials specifically for X', '15 supporting
@@ -200,6 +205,15 @@ def _pack_lacks_indications(pack: EvidencePack, stated_ranks: Iterable[int]) -> 
 # 'and', a comma or a verb that takes it ('risk of falls', 'dizziness and falls', 'causes falls').
 _FALLS_NOUN_BEFORE = re.compile(r"(?:\b(?:of|and|or|with|including|causing|cause[sd]?|prevent\w*|reduc\w*|"
                                 r"increas\w*|recurrent|injurious|more|fewer|for|to|from)|[,;:(*]|^)\s*$", re.I)
+
+
+_OPEN_QUESTION = re.compile(r"\b(?:whether|if)\b", re.I)
+
+
+def in_open_question(sentence: str, start: int) -> bool:
+    """Is the text at ``start`` inside a 'whether ...' question ('to assess whether X is safe')?"""
+    clause = re.split(r"[;:]|,\s*(?:and|but|so|yet)\b", sentence[max(0, start - 160):start])[-1]
+    return bool(_OPEN_QUESTION.search(clause))
 
 
 def verb_not_event(sentence: str, start: int, term: str) -> bool:

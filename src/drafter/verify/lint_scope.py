@@ -85,6 +85,21 @@ def states_effect(sentence: str, term: str) -> bool:
     return bool(_HARM_TERM.search(term)) or bool(_EFFECT_CLAIM.search(sentence))
 
 
+def drug_named_near(pack: EvidencePack, sentence: str, start: int, end: int, words: int = 8) -> bool:
+    """Does the drug's own name stand within ``words`` words of ``sentence[start:end]``, in its clause?
+
+    'Agranulocytosis with baclofen', 'hepatic failure in two patients on baclofen': a safety word
+    next to the drug's name is said of the drug, whatever the other words."""
+    names = [n for n in (pack.drug.inn, *pack.drug.synonyms, *pack.drug.brand_names) if n and len(n) > 2]
+    if not names:
+        return False
+    clause = r"[;:.]|,\s*(?:and|but|while|whereas|which|so)\b"
+    left = re.split(clause, sentence[:start])[-1].split()[-words:]
+    right = re.split(clause, sentence[end:])[0].split()[:words]
+    near = " ".join(left + right).casefold()
+    return any(re.search(rf"\b{re.escape(n.casefold())}\b", near) for n in names)
+
+
 def states_population_risk(sentence: str) -> bool:
     """Does ``sentence`` say something about a population's risk, care or dosing?"""
     return bool(_POPULATION_CLAIM.search(sentence))

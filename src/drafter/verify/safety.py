@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import (in_open_question, name_as_word, requests_data, states_effect, verb_not_event, states_interaction,
+from drafter.verify.lint_scope import (drug_named_near, in_open_question, name_as_word, requests_data, states_effect, verb_not_event, states_interaction,
                                        states_population_risk)
 
 
@@ -48,7 +48,9 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
         if citing.lint and verb_not_event(named, mention.start, mention.text):
             continue  # lint: 'availability falls' (lint_scope)
         if (citing.lint and concept.category in ("adverse_effect", "monitoring")
-                and not states_effect(f"{sentence} {where.lead}", mention.text)):
+                and not states_effect(f"{sentence} {where.lead}", mention.text)
+                and not (concept.category == "adverse_effect"
+                         and drug_named_near(findings.index.pack, sentence, mention.start, mention.end))):
             continue  # lint: a symptom of the disease, a mechanism, a trial criterion (lint_scope)
         if citing.lint and concept.category == "population" and not states_population_risk(f"{sentence} {where.lead}"):
             continue  # lint: 'a paediatric case report', 'approved in adults and children' (lint_scope)

@@ -270,13 +270,13 @@ def realistic_library() -> tuple[list[dict[str, Any]], dict[str, str], dict[str,
     from drafter.rules import assess_pack, load_rule_table
 
     recorded: dict[str, str] = {}
-    body: dict[str, Any] = {}
+    bodies: dict[str, dict[str, Any]] = {}
     cassette = yaml.safe_load((REPO_ROOT / "cassettes" / "examples.yaml").read_text(encoding="utf-8"))
     for interaction in cassette["interactions"]:
         request = json.loads(interaction["request"]["body"])
         answer = json.loads(interaction["response"]["body"]["string"])["choices"][0]["message"]["content"]
         recorded[_neutral(request["messages"][1]["content"])] = answer
-        body = body or request
+        bodies[_neutral(request["messages"][1]["content"])] = request
     templates, table = load_prompts(None), load_rule_table(None)
     packs, answers = [], {}
     for path in sorted((REPO_ROOT / "examples" / "packs").glob("*.json")):
@@ -292,27 +292,69 @@ def realistic_library() -> tuple[list[dict[str, Any]], dict[str, str], dict[str,
             print(f"  (left out of the realistic drafts: {path.name}, its recorded answer is for another prompt)")
     if not packs:
         sys.exit("no example pack matches its recorded answer: re-record cassettes/examples.yaml")
-    return packs, answers, body
+    return packs, answers, bodies[next(iter(answers))]
 
 
-def write_realistic_packs(directory: Path, count: int, library: Sequence[dict[str, Any]]) -> None:
-    """``count`` copies of the library's packs, each with its own pack id and (so its own prompt and cache
-    entry) its own made-up DrugBank id ``DB9xxxx``; nothing the verifier reads changes."""
+_TAG = "zq"  # renamed drugs are '<inn>zq<three letters>': made-up names no vocabulary knows
+
+
+def _tag(n: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return _TAG + letters[n // 676 % 26] + letters[n // 26 % 26] + letters[n % 26]
+
+
+def _rename(text: str, inn: str, renamed: str) -> str:
+    return text.replace(inn, renamed).replace(inn.capitalize(), renamed.capitalize())
+
+
+def _prompt(pack: Any) -> str:
+    """The user prompt drafter sends for a pack (default prompts, rules and settings)."""
+    from drafter.drafting import select_indications
+    from drafter.prompts import IndicationEntry, load_prompts, report_messages
+    from drafter.rules import assess_pack, load_rule_table
+
+    assessment = assess_pack(pack, load_rule_table(None))
+    ranks = select_indications(pack)
+    entries = [IndicationEntry(i, assessment.for_rank(i.rank)) for i in pack.ranked_indications() if i.rank in ranks]
+    return report_messages(load_prompts(None), pack, entries)[1]["content"]  # type: ignore[no-any-return]
+
+
+def write_realistic_packs(directory: Path, count: int, library: Sequence[dict[str, Any]],
+                          answers: dict[str, str]) -> dict[str, str]:
+    """``count`` copies of the library's packs, each with its own pack id and its own drug name; returns
+    the answer to each copy's prompt.
+
+    The drug is renamed in the whole pack (``baclofen`` -> ``baclofenzqaab``) and in the recorded
+    draft the same way, so every quote is still verbatim and the draft still verifies; but each
+    copy's prompt, cache entry and draft text are its own, so no cache in the verifier (its
+    extractors memoise by statement text) serves one copy from another's work. Statements that
+    never name the drug still repeat every ``len(library)`` packs.
+    """
+    from drafter.pack import load_pack
+
     directory.mkdir(parents=True, exist_ok=True)
+    by_prompt: dict[str, str] = {}
+    originals = {id(p): answers[_neutral(_prompt(load_pack(p)))] for p in library}
     for n in range(count):
-        data = json.loads(json.dumps(library[n % len(library)]))
-        data["meta"]["pack_id"] = f"bench-{n + 1:05d}-{data['meta']['pack_id']}"
-        data["drug"]["drugbank_id"] = f"DB9{(n // len(library)) % 10_000:04d}"
+        source = library[n % len(library)]
+        inn = source["drug"]["inn"]
+        renamed = inn + _tag(n // len(library))
+        data = json.loads(_rename(json.dumps(source), inn, renamed))
+        data["meta"]["pack_id"] = f"bench-{n + 1:05d}-{source['meta']['pack_id']}"
         (directory / f"{data['meta']['pack_id']}.json").write_text(json.dumps(data), encoding="utf-8")
+        by_prompt[_prompt(load_pack(data))] = _rename(originals[id(source)], inn, renamed)
+    return by_prompt
 
 
 def realistic_step(answers: dict[str, str]) -> dict[str, Any]:
-    """A server step answering each copy with the draft recorded for its example pack."""
+    """A server step answering each copy with its draft (see write_realistic_packs); any other prompt
+    of the library (the bare client's) with its recorded draft."""
     from tests.llm_server import completion_step
     from tests.llm_server.auto import user_text
 
     def respond(request_json: dict[str, Any]) -> dict[str, Any]:
-        answer = answers[_neutral(user_text(request_json))]
+        text = user_text(request_json)
+        answer = answers.get(text) or answers[_neutral(text)]
         return completion_step(answer)["respond"](request_json)  # type: ignore[no-any-return]
 
     return {"respond": respond}
@@ -382,8 +424,7 @@ def main() -> None:
     n, c, latency = args.live_packs, args.concurrency, args.latency
     try:
         library, answers, body = realistic_library()
-        live_step = realistic_step(answers) if args.drafts == "realistic" else auto_draft_step()
-
+        
         # ---- 0: the bare client: the SDK alone against the server -----------------------------------
         if "bare" in parts:
             with ScriptedOpenAIServer(default=realistic_step(answers), latency=latency, lifetime=900,
@@ -404,8 +445,9 @@ def main() -> None:
         # ---- 1 and 2: the live run and its re-run --------------------------------------------------
         if parts & {"live", "rerun"}:
             live_dir = work / "live_packs"
+            live_step = auto_draft_step()
             if args.drafts == "realistic":
-                write_realistic_packs(live_dir, n, library)
+                live_step = realistic_step(write_realistic_packs(live_dir, n, library, answers))
                 what = (f"copies of {len(library)} example pack(s) "
                         f"({', '.join(p['meta']['pack_id'] for p in library)}) answered with their recorded drafts")
             else:

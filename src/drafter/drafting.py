@@ -13,6 +13,7 @@ its findings, its raw output and its usage, so nothing paid for disappears with 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -344,13 +345,17 @@ async def adraft_sections(
     """The asynchronous twin of :func:`draft_sections`; ``limiter`` paces calls shared by a batch."""
     if max_repairs < 0:
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")
-    loop = RepairLoop(pack, assessment, templates, select_indications(pack, max_indications), max_repairs,
-                       token_budget)
+    # Building the loop (prompt, schema, the verifier's index and its compiled name patterns) and
+    # consuming an answer (parse and verify) are the CPU-bound parts of a pack: they run in a worker
+    # thread, so the event loop stays free to read the replies of the other calls in flight.
+    loop = await asyncio.to_thread(RepairLoop, pack, assessment, templates, select_indications(pack, max_indications),
+                                   max_repairs, token_budget)
     try:
         async for attempt in AsyncRetrying(**_loop_kwargs(loop.max_attempts)):
             with attempt:
-                loop.consume(await acomplete(client, loop.messages, model=model, schema_name=SCHEMA_NAME,
-                                             schema=loop.schema, policy=policy, cache=cache, limiter=limiter))
+                answer = await acomplete(client, loop.messages, model=model, schema_name=SCHEMA_NAME,
+                                         schema=loop.schema, policy=policy, cache=cache, limiter=limiter)
+                await asyncio.to_thread(loop.consume, answer)
     except (DraftRejected, DraftStopped):
         pass
     except CallFailed as exc:

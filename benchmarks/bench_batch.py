@@ -90,6 +90,8 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("drafter.llm", "request_key", "request key"),
     ("drafter.llm", "parse_completion", "reply parse"),
     ("drafter.fsio", "_write_temp", "file writes"),
+    ("drafter.progress", "BatchProgress.update", "progress line"),
+    ("drafter.batch", "SummaryWriter.add", "summary line"),
 )
 
 
@@ -382,7 +384,7 @@ def stage_rows(run: Run, packs: int) -> None:
         staged += seconds
         if seconds * 1000 / packs >= 0.05:
             row(f"  {label}", f"{1000 * seconds / packs:.2f} ms")
-    row("  other (SDK, httpx, asyncio, progress)", f"{1000 * (run.loop_cpu_seconds - staged) / packs:.2f} ms")
+    row("  other (SDK, httpx, asyncio, thread hand-offs)", f"{1000 * (run.loop_cpu_seconds - staged) / packs:.2f} ms")
 
 
 PARTS = ("bare", "live", "rerun", "dry", "cached", "scaling")

@@ -46,6 +46,7 @@ from drafter.drafting import (
     DraftError,
     DraftStatus,
     adraft_sections,
+    in_cpu_worker,
     select_indications,
 )
 from drafter.errors import DrafterError, PackError, UserError, redact
@@ -436,13 +437,13 @@ class _Batch:
         if not self.dry_run and (target := self._overwrites_input(pack_id)) is not None:
             return PackOutcome(name, "bad_input", pack_id, message=f"{name}: refusing to write {target}: it is an "
                                "input of this run; choose another output folder")
-        key = self.settings.run_key(await asyncio.to_thread(pack_fingerprint, pack))
+        key = self.settings.run_key(await in_cpu_worker(pack_fingerprint, pack))
         previous = await asyncio.to_thread(self._previous, name, pack_id, key)
         if previous is not None:
             return previous
-        assessment = await asyncio.to_thread(assess_pack, pack, self.rules)
+        assessment = await in_cpu_worker(assess_pack, pack, self.rules)
         if self.dry_run:
-            return await asyncio.to_thread(self._estimate, name, pack_id, pack, assessment)
+            return await in_cpu_worker(self._estimate, name, pack_id, pack, assessment)
         assert self.client is not None
         try:
             result = await adraft_sections(
@@ -454,7 +455,7 @@ class _Batch:
             failed = with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: {exc}"), exc.usage)
             return await self._remember(failed, key)
         # recorded answers: every output says so, and no cost is claimed
-        report = await asyncio.to_thread(assemble, result, report_date=self.report_date,
+        report = await in_cpu_worker(assemble, result, report_date=self.report_date,
                                          replayed_from=self.replayed_from)
         try:
             sizes = await asyncio.to_thread(self._write_report, report, pack_id)

@@ -437,13 +437,13 @@ class _Batch:
         if not self.dry_run and (target := self._overwrites_input(pack_id)) is not None:
             return PackOutcome(name, "bad_input", pack_id, message=f"{name}: refusing to write {target}: it is an "
                                "input of this run; choose another output folder")
-        key = self.settings.run_key(await in_cpu_worker(pack_fingerprint, pack))
-        previous = await asyncio.to_thread(self._previous, name, pack_id, key)
+        key = self.settings.run_key(await self._off_loop(pack_fingerprint, pack))
+        previous = await self._off_loop(self._previous, name, pack_id, key)
         if previous is not None:
             return previous
-        assessment = await in_cpu_worker(assess_pack, pack, self.rules)
+        assessment = await self._off_loop(assess_pack, pack, self.rules)
         if self.dry_run:
-            return await in_cpu_worker(self._estimate, name, pack_id, pack, assessment)
+            return await self._off_loop(self._estimate, name, pack_id, pack, assessment)
         assert self.client is not None
         try:
             result = await adraft_sections(
@@ -467,6 +467,13 @@ class _Batch:
             # The calls were made and paid for: keep them in the outcome, so usage matches the server's count.
             return with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: cannot write the outputs "
                                           f"(none was written): {type(exc).__name__}: {exc}"), report.usage)
+
+    async def _off_loop(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` on the CPU worker thread, so replies in flight are read meanwhile; in a dry
+        run nothing is in flight, and the hand-off would only cost time, so it runs here."""
+        if self.dry_run:
+            return function(*args)
+        return await in_cpu_worker(function, *args)
 
     def _write_report(self, report: Any, pack_id: str) -> dict[str, int]:
         """Render and write a report's files all or nothing; their names and sizes in bytes.

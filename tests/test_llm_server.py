@@ -286,6 +286,38 @@ def test_steps_are_served_fifo_and_assert_drained(server: ScriptedOpenAIServer) 
     server.assert_drained()
 
 
+def test_one_client_reuses_one_connection_for_many_calls(server: ScriptedOpenAIServer) -> None:
+    # HTTP/1.1 keep-alive, as the real API: a batch must not pay a TCP connect per call.
+    server.enqueue(*[{"json": _completion(f"answer {i}")} for i in range(5)])
+    with _client(server.base_url) as client:
+        answers = [_create(client).choices[0].message.content for _ in range(5)]
+    assert answers == [f"answer {i}" for i in range(5)]
+    assert server.connections_opened == 1
+
+
+def test_a_broken_reply_closes_its_connection_and_the_next_call_gets_a_fresh_one(
+        server: ScriptedOpenAIServer) -> None:
+    # A body shorter than its Content-Length must not leave the connection looking reusable.
+    server.enqueue({"json": _completion(), "content_length": 10_000}, {"drop": True}, {"json": _completion("ok")})
+    with _client(server.base_url, timeout=2) as client:
+        with pytest.raises(openai.APIConnectionError):
+            _create(client)
+        with pytest.raises(openai.APIConnectionError):
+            _create(client)
+        assert _create(client).choices[0].message.content == "ok"
+    assert server.connections_opened == 3
+
+
+def test_closing_the_server_ends_an_idle_kept_alive_connection() -> None:
+    srv = ScriptedOpenAIServer([{"json": _completion()}, {"json": _completion()}], lifetime=30)
+    with _client(srv.base_url, timeout=2) as client:
+        _create(client)  # the connection now sits idle in the client's pool
+        srv.close()
+        with pytest.raises(openai.APIConnectionError):
+            _create(client)
+    assert srv.pending == 1  # the second step was never served
+
+
 def test_server_stops_by_itself_after_its_lifetime() -> None:
     srv = ScriptedOpenAIServer([{"json": _completion()}], lifetime=0.3)
     try:

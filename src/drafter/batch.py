@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 import traceback
 from collections import Counter
@@ -46,10 +47,11 @@ from drafter.drafting import (
     DraftError,
     DraftStatus,
     adraft_sections,
+    in_cpu_worker,
     select_indications,
 )
 from drafter.errors import DrafterError, PackError, UserError, redact
-from drafter.fsio import FolderLock, check_writable, write_text_atomic, write_texts_atomic
+from drafter.fsio import FolderLock, check_writable, current_umask, write_text_atomic, write_texts_atomic
 from drafter.llm import AdaptiveLimiter, RetryPolicy, Usage, resolve_model
 from drafter.pack import read_pack
 from drafter.prompts import IndicationEntry, PromptTemplates, load_prompts, report_messages
@@ -282,6 +284,10 @@ def _manifest_problem(manifest: Any) -> str | None:
     if not isinstance(outputs, list) or not all(isinstance(n, str) and n and "/" not in n and n not in (".", "..")
                                                  for n in outputs):
         return "outputs: expected a list of file names"
+    sizes = manifest.get("sizes")
+    if sizes is not None and not (isinstance(sizes, dict) and all(
+            isinstance(sizes.get(n), int) and not isinstance(sizes.get(n), bool) for n in outputs)):
+        return "sizes: expected the size in bytes of every output"
     return None
 
 
@@ -308,7 +314,23 @@ def already_done(out_dir: Path, pack_id: str, key: str) -> dict[str, Any] | None
     if missing:
         log.warning("%s: %s missing; the pack is drafted again", path, ", ".join(missing))
         return None
+    # Reports are written without fsync (they are re-derived from the response cache); the manifest,
+    # fsynced after them, says how long each one is, so one that a power cut left short or empty is
+    # drafted again instead of being trusted.
+    sizes = manifest.get("sizes")
+    if sizes is not None:
+        wrong = [name for name in manifest["outputs"] if _size(out_dir / name) != sizes[name]]
+        if wrong:
+            log.warning("%s: %s not the size it was written at; the pack is drafted again", path, ", ".join(wrong))
+            return None
     return manifest  # type: ignore[no-any-return]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
 
 
 def report_texts(report: Any, out_dir: Path, stem: str, formats: Sequence[str]) -> dict[Path, str]:
@@ -379,12 +401,14 @@ class _Batch:
                                f"({done.get('message') or 'see its report'}); --retry-withheld drafts it again")
         return PackOutcome(name, "skipped", pack_id, outputs=done["outputs"], message=f"outputs up to date ({status})")
 
-    async def _remember(self, outcome: PackOutcome, key: str) -> PackOutcome:
+    async def _remember(self, outcome: PackOutcome, key: str, sizes: dict[str, int] | None = None) -> PackOutcome:
         """Write the pack's manifest (last, after its outputs), so a rerun knows what this run decided."""
         if not self.resume or outcome.pack_id is None:
             return outcome
-        manifest = {"run_key": key, "pack": outcome.pack, "status": outcome.status, "outputs": outcome.outputs,
-                    "message": redact(outcome.message)}
+        manifest: dict[str, Any] = {"run_key": key, "pack": outcome.pack, "status": outcome.status,
+                                    "outputs": outcome.outputs, "message": redact(outcome.message)}
+        if sizes is not None:
+            manifest["sizes"] = sizes
         try:
             await asyncio.to_thread(write_text_atomic, manifest_path(self.out_dir, outcome.pack_id),
                                     json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -396,6 +420,9 @@ class _Batch:
         return outcome
 
     async def _run_one(self, path: Path) -> PackOutcome:
+        # Every step that reads or writes a file or does CPU-bound work (parse, validate, hash, rules,
+        # prompts, verify, assemble) runs in a worker thread: the event loop only waits, so the replies
+        # of the other calls in flight are read as soon as they come.
         name = str(path)
         try:
             loaded = await asyncio.to_thread(read_pack, path)
@@ -410,13 +437,13 @@ class _Batch:
         if not self.dry_run and (target := self._overwrites_input(pack_id)) is not None:
             return PackOutcome(name, "bad_input", pack_id, message=f"{name}: refusing to write {target}: it is an "
                                "input of this run; choose another output folder")
-        key = self.settings.run_key(pack_fingerprint(pack))
-        previous = self._previous(name, pack_id, key)
+        key = self.settings.run_key(await self._off_loop(pack_fingerprint, pack))
+        previous = await self._off_loop(self._previous, name, pack_id, key)
         if previous is not None:
             return previous
-        assessment = assess_pack(pack, self.rules)
+        assessment = await self._off_loop(assess_pack, pack, self.rules)
         if self.dry_run:
-            return self._estimate(name, pack_id, pack, assessment)
+            return await self._off_loop(self._estimate, name, pack_id, pack, assessment)
         assert self.client is not None
         try:
             result = await adraft_sections(
@@ -428,19 +455,34 @@ class _Batch:
             failed = with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: {exc}"), exc.usage)
             return await self._remember(failed, key)
         # recorded answers: every output says so, and no cost is claimed
-        report = assemble(result, report_date=self.report_date, replayed_from=self.replayed_from)
+        report = await in_cpu_worker(assemble, result, report_date=self.report_date,
+                                         replayed_from=self.replayed_from)
         try:
-            texts = report_texts(report, self.out_dir, pack_id, self.settings.formats)
-            written = await asyncio.to_thread(write_texts_atomic, texts)
-            outputs = [p.name for p in written]
+            sizes = await asyncio.to_thread(self._write_report, report, pack_id)
             verification = report.verification
             outcome = with_usage(PackOutcome(name, report.status.value, pack_id, errors=len(verification.errors),
-                                             warnings=len(verification.warnings), outputs=outputs), report.usage)
-            return await self._remember(outcome, key)
+                                             warnings=len(verification.warnings), outputs=list(sizes)), report.usage)
+            return await self._remember(outcome, key, sizes)
         except OSError as exc:
             # The calls were made and paid for: keep them in the outcome, so usage matches the server's count.
             return with_usage(PackOutcome(name, "failed", pack_id, message=f"{name}: cannot write the outputs "
                                           f"(none was written): {type(exc).__name__}: {exc}"), report.usage)
+
+    async def _off_loop(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` on the CPU worker thread, so replies in flight are read meanwhile; in a dry
+        run nothing is in flight, and the hand-off would only cost time, so it runs here."""
+        if self.dry_run:
+            return function(*args)
+        return await in_cpu_worker(function, *args)
+
+    def _write_report(self, report: Any, pack_id: str) -> dict[str, int]:
+        """Render and write a report's files all or nothing; their names and sizes in bytes.
+
+        Not fsynced: the manifest written after them is, and records these sizes (see already_done).
+        """
+        texts = report_texts(report, self.out_dir, pack_id, self.settings.formats)
+        written = write_texts_atomic(texts, durable=not self.resume)
+        return {path.name: len(texts[path].encode("utf-8")) for path in written}
 
     def _estimate(self, name: str, pack_id: str, pack: Any, assessment: Any) -> PackOutcome:
         ranks = select_indications(pack, self.settings.max_indications)
@@ -537,12 +579,13 @@ async def adraft_batch(
             on_start(len(paths))
         usage = Usage()
         outcomes: dict[int, PackOutcome] = {}
+        summary = SummaryWriter(directory) if not dry_run and resume else None
         try:
-            await _run_all(batch, paths, concurrency, outcomes, usage, on_progress)
+            await _run_all(batch, paths, concurrency, outcomes, usage, on_progress, summary)
         finally:
             # Interrupted or not, what finished is summarised: the summary is the run's account of its calls.
-            if not dry_run and resume:
-                write_summary(directory, [outcomes[i] for i in sorted(outcomes)])
+            if summary is not None:
+                await asyncio.to_thread(summary.close)
     ordered = [outcomes[i] for i in range(len(paths))]
     cost = None if replayed_from is not None else estimate_cost(resolved, usage.prompt_tokens, usage.completion_tokens)
     return BatchResult(ordered, round(time.monotonic() - started, 3), usage, resolved, cost,
@@ -550,7 +593,7 @@ async def adraft_batch(
 
 
 async def _run_all(batch: _Batch, paths: Sequence[Path], concurrency: int, outcomes: dict[int, PackOutcome],
-                   usage: Usage, on_progress: ProgressCallback | None) -> None:
+                   usage: Usage, on_progress: ProgressCallback | None, summary: SummaryWriter | None = None) -> None:
     """Run every pack, at most twice ``concurrency`` in flight, filling ``outcomes`` as they finish."""
     # Packs in flight are bounded too (twice the call limit), so 10,000 packs never sit in memory at once.
     pending = iter(enumerate(paths))
@@ -572,6 +615,8 @@ async def _run_all(batch: _Batch, paths: Sequence[Path], concurrency: int, outco
                 index = in_flight.pop(task)
                 outcome = task.result()
                 outcomes[index] = outcome
+                if summary is not None:
+                    summary.add(index, outcome)
                 usage.add(Usage(requests=outcome.calls, failed_requests=outcome.failed_calls,
                                 cached_responses=outcome.cached_calls, prompt_tokens=outcome.prompt_tokens,
                                 completion_tokens=outcome.completion_tokens))
@@ -591,17 +636,89 @@ def draft_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.Path
     return asyncio.run(adraft_batch(inputs, out_dir, **options))
 
 
+def summary_line(outcome: PackOutcome) -> str:
+    """One pack's line of ``summary.jsonl``."""
+    return json.dumps({**outcome.as_dict(), "message": redact(outcome.message)}, ensure_ascii=False,
+                      sort_keys=True) + "\n"
+
+
+class SummaryWriter:
+    """``OUT/summary.jsonl`` written as the packs finish, not held until the end.
+
+    Lines go to a temporary file beside the summary, in input order (a pack that finishes before
+    the ones ahead of it waits, as one line of text, until they do); :meth:`close` writes what is
+    left in order, fsyncs, and renames the file over the summary. So a reader sees the previous
+    summary or the whole new one, never a partial file, exactly as when the summary was written in
+    one go; and a run of 50,000 packs keeps no list of summary lines. A failure to write (a full
+    disk) is a warning at the end, never the batch's failure: the per-pack results were printed.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / SUMMARY_FILE
+        self.lines = 0
+        self._waiting: dict[int, str] = {}
+        self._next = 0
+        self._handle: Any = None
+        self._tmp: str | None = None
+        self._error: OSError | None = None
+
+    def add(self, index: int, outcome: PackOutcome) -> None:
+        self._waiting[index] = summary_line(outcome)
+        self.lines += 1
+        while self._next in self._waiting:
+            self._write(self._waiting.pop(self._next))
+            self._next += 1
+
+    def _write(self, line: str) -> None:
+        if self._error is not None:
+            return
+        try:
+            if self._handle is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+                os.fchmod(fd, 0o666 & ~current_umask())
+                self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+            self._handle.write(line)
+        except OSError as exc:
+            self._error = exc
+
+    def close(self) -> Path | None:
+        """Write the lines still waiting (an interrupted run has gaps), then replace the summary; the
+        summary's path, or None (and a warning on the log) if it could not be written."""
+        for index in sorted(self._waiting):
+            self._write(self._waiting.pop(index))
+        if self._handle is None and self._error is None:
+            self._write("")  # no pack finished: an empty summary, as before
+        try:
+            if self._error is None:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+                self._handle.close()
+                self._handle = None
+                os.replace(self._tmp, self.path)  # type: ignore[arg-type]
+                self._tmp = None
+                return self.path
+        except OSError as exc:
+            self._error = exc
+        finally:
+            if self._handle is not None:
+                with contextlib.suppress(OSError):
+                    self._handle.close()
+            if self._tmp is not None:
+                Path(self._tmp).unlink(missing_ok=True)
+        assert self._error is not None
+        log.warning("%s: cannot write the summary (%s); %d pack(s) finished, see the lines above",
+                    self.path, self._error.strerror or type(self._error).__name__, self.lines)
+        return None
+
+
 def write_summary(out_dir: Path, outcomes: Sequence[PackOutcome]) -> Path | None:
     """``OUT/summary.jsonl``, one line per pack; None (and a warning on the log) if it cannot be written,
     so a full disk at the very end never hides the per-pack results already printed."""
-    text = "".join(json.dumps({**o.as_dict(), "message": redact(o.message)}, ensure_ascii=False, sort_keys=True)
-                   + "\n" for o in outcomes)
-    try:
-        return write_text_atomic(out_dir / SUMMARY_FILE, text)
-    except OSError as exc:
-        log.warning("%s: cannot write the summary (%s); %d pack(s) finished, see the lines above",
-                    out_dir / SUMMARY_FILE, exc.strerror or type(exc).__name__, len(outcomes))
-        return None
+    writer = SummaryWriter(out_dir)
+    for index, outcome in enumerate(outcomes):
+        writer.add(index, outcome)
+    return writer.close()
 
 
 __all__ = ["BatchResult", "BatchSettings", "PackOutcome", "adraft_batch", "draft_batch", "estimate_cost",

@@ -47,8 +47,10 @@ class ResponseCache:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, request: dict[str, Any]) -> dict[str, Any] | None:
-        key = request_key(request)
+    def get(self, request: dict[str, Any], *, key: str | None = None) -> dict[str, Any] | None:
+        """The stored answer to ``request``, or None. ``key`` is ``request_key(request)`` if the caller
+        already has it: hashing a request (its prompt and schema, tens of kB) once per call is enough."""
+        key = key or request_key(request)
         path = self._path(key)
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
@@ -70,14 +72,18 @@ class ResponseCache:
         log.warning("%s: cache entry ignored, the call is made again: %s", path, why)
         return None
 
-    def distrust(self, request: dict[str, Any], why: str) -> None:
+    def distrust(self, request: dict[str, Any], why: str, *, key: str | None = None) -> None:
         """An entry that read as JSON but is no usable answer (the caller checked): count it as a miss."""
         self.hits -= 1
-        self._distrust(self._path(request_key(request)), why)
+        self._distrust(self._path(key or request_key(request)), why)
 
-    def put(self, request: dict[str, Any], response: dict[str, Any]) -> bool:
-        """Store one answer; False (and a warning) if it cannot be written: the answer is used anyway."""
-        key = request_key(request)
+    def put(self, request: dict[str, Any], response: dict[str, Any], *, key: str | None = None) -> bool:
+        """Store one answer; False (and a warning) if it cannot be written: the answer is used anyway.
+
+        The entry is fsynced before it is renamed into place (:func:`~drafter.fsio.write_text_atomic`):
+        it stands for a call already paid for, and nothing else can bring it back after a crash.
+        """
+        key = key or request_key(request)
         entry = {"format": CACHE_FORMAT, "key": key, "response": response}
         try:
             write_text_atomic(self._path(key), json.dumps(entry, ensure_ascii=False, sort_keys=True))

@@ -13,11 +13,14 @@ its findings, its raw output and its usage, so nothing paid for disappears with 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
 from pydantic import ValidationError
@@ -33,7 +36,17 @@ from drafter.rules import PackAssessment
 from drafter.verify import Finding, Verification, Verifier
 
 SCHEMA_NAME = "report_sections"
+# One worker thread for a batch's CPU-bound steps (build the repair loop, verify, assemble, rules):
+# under the GIL more threads cannot run Python at once anyway, and each extra one contending for it
+# costs switches. File reads and writes, which release the GIL, use asyncio's default pool.
+_CPU_WORKER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafter-cpu")
+
+
+async def in_cpu_worker(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` on the CPU worker thread, awaited: the event loop stays free."""
+    return await asyncio.get_running_loop().run_in_executor(_CPU_WORKER, functools.partial(function, *args, **kwargs))
 DEFAULT_TOKEN_BUDGET = 60_000
+T = TypeVar("T")
 DEFAULT_MAX_INDICATIONS = 5
 
 
@@ -344,13 +357,17 @@ async def adraft_sections(
     """The asynchronous twin of :func:`draft_sections`; ``limiter`` paces calls shared by a batch."""
     if max_repairs < 0:
         raise UserError(f"max_repairs must be 0 or more, found {max_repairs}")
-    loop = RepairLoop(pack, assessment, templates, select_indications(pack, max_indications), max_repairs,
-                       token_budget)
+    # Building the loop (prompt, schema, the verifier's index and its compiled name patterns) and
+    # consuming an answer (parse and verify) are the CPU-bound parts of a pack: they run in a worker
+    # thread, so the event loop stays free to read the replies of the other calls in flight.
+    loop = await in_cpu_worker(RepairLoop, pack, assessment, templates, select_indications(pack, max_indications),
+                                   max_repairs, token_budget)
     try:
         async for attempt in AsyncRetrying(**_loop_kwargs(loop.max_attempts)):
             with attempt:
-                loop.consume(await acomplete(client, loop.messages, model=model, schema_name=SCHEMA_NAME,
-                                             schema=loop.schema, policy=policy, cache=cache, limiter=limiter))
+                answer = await acomplete(client, loop.messages, model=model, schema_name=SCHEMA_NAME,
+                                         schema=loop.schema, policy=policy, cache=cache, limiter=limiter)
+                await in_cpu_worker(loop.consume, answer)
     except (DraftRejected, DraftStopped):
         pass
     except CallFailed as exc:

@@ -1,7 +1,8 @@
 """File writes that a killed run, a full disk or a second process cannot turn into half an output.
 
 * :func:`write_text_atomic` writes a temporary file beside the target, fsyncs it and renames it over
-  the target: a reader sees the old file or the new one, never half of one.
+  the target: a reader sees the old file or the new one, never half of one. The fsync can be left
+  out (``durable=False``) for a file a later run checks and re-derives on its own.
 * :func:`write_texts_atomic` does the same for several files that belong together (a report's md,
   json and html): every temporary file is written first, and only when all of them are whole are
   they renamed into place, so a disk that fills up half-way leaves the old outputs (or none), never
@@ -35,26 +36,32 @@ def current_umask() -> int:
     return mask
 
 
-def _write_temp(target: Path, text: str, mode: int) -> str:
-    """A whole, fsynced temporary copy of ``text`` beside ``target``; returns its name."""
+def _write_temp(target: Path, text: str, mode: int, durable: bool = True) -> str:
+    """A whole temporary copy of ``text`` beside ``target`` (fsynced if ``durable``); returns its name."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return tmp_name
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, fsync it, then rename it over ``path``.
+
+    ``durable=False`` leaves out the fsync: the rename still means no reader (and no killed run)
+    ever sees half a file, but after a power cut the file may be empty or short. Only for files
+    whose loss a later run detects and repairs on its own (see :func:`write_texts_atomic`).
+    """
     target = Path(path)
-    tmp_name = _write_temp(target, text, 0o666 & ~current_umask())
+    tmp_name = _write_temp(target, text, 0o666 & ~current_umask(), durable)
     try:
         os.replace(tmp_name, target)
     except BaseException:
@@ -63,13 +70,18 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return target
 
 
-def write_texts_atomic(texts: Mapping[Path, str]) -> list[Path]:
-    """Write several files all or nothing: every temporary file whole first, then the renames."""
+def write_texts_atomic(texts: Mapping[Path, str], *, durable: bool = True) -> list[Path]:
+    """Write several files all or nothing: every temporary file whole first, then the renames.
+
+    ``durable=False``: no fsync (see :func:`write_text_atomic`). A batch writes its reports so: a
+    report is re-derived from the response cache, and the pack's manifest, fsynced and written
+    after it, records each report's size, so a report a power cut left short is drafted again.
+    """
     mode = 0o666 & ~current_umask()
     temps: dict[Path, str] = {}
     try:
         for target, text in texts.items():
-            temps[target] = _write_temp(target, text, mode)
+            temps[target] = _write_temp(target, text, mode, durable)
         for target, tmp_name in temps.items():
             os.replace(tmp_name, target)
     except BaseException:

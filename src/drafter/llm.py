@@ -315,15 +315,25 @@ def _from_cache(cached: dict[str, Any], model: str) -> CallResult:
     return CallResult(result.content, result.refusal, result.finish_reason, usage, result.model)
 
 
-def _cached(cache: ResponseCache | None, client: Any, body: dict[str, Any], model: str) -> CallResult | None:
+def _cached(cache: ResponseCache | None, request: dict[str, Any], key: str | None, model: str) -> CallResult | None:
     """A usable cached answer, or None; an entry of the wrong shape is a miss (the cache warns)."""
-    if cache is None or (hit := cache.get(_cache_request(client, body))) is None:
+    if cache is None or (hit := cache.get(request, key=key)) is None:
         return None
     try:
         return _from_cache(hit, model)
     except TransportFault as exc:
-        cache.distrust(_cache_request(client, body), str(exc))
+        cache.distrust(request, str(exc), key=key)
         return None
+
+
+def _lookup(cache: ResponseCache | None, request: dict[str, Any], model: str) -> tuple[str, CallResult | None]:
+    """The request's key (hashed once per call) and its usable cached answer, if any."""
+    key = request_key(request)
+    return key, _cached(cache, request, key, model)
+
+
+def _store(cache: ResponseCache, request: dict[str, Any], key: str | None, response: Any) -> None:
+    cache.put(request, response.model_dump(mode="json"), key=key)
 
 
 # --- reading a reply ----------------------------------------------------------------------------------
@@ -456,7 +466,8 @@ def _checked_completion(data: bytearray, body: dict[str, Any]) -> Any:
     check_bound(completion, body)
     return completion
 
-async def _async_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
+async def _async_read(sdk: Any, body: dict[str, Any], seconds: float) -> bytearray:
+    """One attempt's reply body, whole and within the deadline (parsing is the caller's)."""
     data = bytearray()
     try:
         async with asyncio.timeout(seconds):
@@ -469,7 +480,7 @@ async def _async_attempt(sdk: Any, body: dict[str, Any], seconds: float) -> Any:
         raise TransportFault(f"no whole reply within {seconds:.0f} s ({len(data):,} bytes received)") from None
     except Exception as exc:  # noqa: BLE001 - any failure reading the body (cut short, reset) is transport
         _raise_as_transport(exc)
-    return _checked_completion(data, body)
+    return data
 
 
 def complete(
@@ -485,7 +496,9 @@ def complete(
 ) -> CallResult:
     """One structured-output chat call, with transport faults retried here and only here."""
     body = request_body(messages, model, schema_name, schema, max_tokens)
-    if (hit := _cached(cache, client, body, model)) is not None:
+    request = _cache_request(client, body)
+    key = request_key(request) if cache is not None else None
+    if (hit := _cached(cache, request, key, model)) is not None:
         return hit
     failures: list[str] = []
     sdk = without_sdk_retries(client)
@@ -498,7 +511,7 @@ def complete(
     except openai.OpenAIError as exc:
         raise CallFailed(exc, len(failures) + 1) from exc
     if cache is not None:
-        cache.put(_cache_request(client, body), response.model_dump(mode="json"))
+        _store(cache, request, key, response)
     return call_result(response, model, failures)
 
 
@@ -520,11 +533,14 @@ async def acomplete(
     again: it waits for that call's answer and is counted as served from cache.
     """
     body = request_body(messages, model, schema_name, schema, max_tokens)
-    if (hit := _cached(cache, client, body, model)) is not None:
+    request = _cache_request(client, body)
+    # Hashing the request and reading the cache (a file, JSON, a pydantic parse) happen off the event
+    # loop, once per call: the key serves the cache read, the cache write and the in-flight sharing.
+    key, hit = await asyncio.to_thread(_lookup, cache, request, model)
+    if hit is not None:
         return hit
     if limiter is None:
-        return await _acall(client, body, model, policy, cache, None)
-    key = request_key(_cache_request(client, body))
+        return await _acall(client, body, model, policy, cache, None, request, key)
     leader = limiter.shared_calls.get(key)
     if leader is not None:
         try:
@@ -538,7 +554,7 @@ async def acomplete(
     future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
     limiter.shared_calls[key] = future
     try:
-        result = await _acall(client, body, model, policy, cache, limiter)
+        result = await _acall(client, body, model, policy, cache, limiter, request, key)
     except BaseException as exc:
         future.set_exception(exc)
         future.exception()  # retrieved: no "never retrieved" warning when no one else waited
@@ -550,7 +566,8 @@ async def acomplete(
 
 
 async def _acall(client: Any, body: dict[str, Any], model: str, policy: RetryPolicy | None,
-                 cache: ResponseCache | None, limiter: AdaptiveLimiter | None) -> CallResult:
+                 cache: ResponseCache | None, limiter: AdaptiveLimiter | None, request: dict[str, Any],
+                 key: str | None) -> CallResult:
     failures: list[str] = []
     sdk = without_sdk_retries(client)
     bounds = policy or RetryPolicy()
@@ -559,19 +576,23 @@ async def _acall(client: Any, body: dict[str, Any], model: str, policy: RetryPol
         async for attempt in AsyncRetrying(**transport_retrying(bounds, failures)):
             with attempt:
                 if limiter is None:
-                    response = await _async_attempt(sdk, body, _attempt_budget(bounds, started))
+                    data = await _async_read(sdk, body, _attempt_budget(bounds, started))
                 else:
+                    # The slot is held while the request is in flight, and handed back as soon as the
+                    # reply's bytes are in: parsing it is not a call, and must not keep the next one waiting.
                     async with limiter.slot():
                         try:
-                            response = await _async_attempt(sdk, body, _attempt_budget(bounds, started))
+                            data = await _async_read(sdk, body, _attempt_budget(bounds, started))
                         except openai.RateLimitError as exc:
                             limiter.rate_limited(retry_after_seconds(exc))
                             raise
-                        limiter.succeeded()
+                response = await asyncio.to_thread(_checked_completion, data, body)
+                if limiter is not None:
+                    limiter.succeeded()
     except openai.OpenAIError as exc:
         raise CallFailed(exc, len(failures) + 1) from exc
     if cache is not None:
-        cache.put(_cache_request(client, body), response.model_dump(mode="json"))
+        await asyncio.to_thread(_store, cache, request, key, response)  # an fsynced file: off the loop
     return call_result(response, model, failures)
 
 

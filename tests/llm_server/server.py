@@ -247,9 +247,15 @@ def validate_step(step: Mapping[str, Any], *, allow_respond: bool = True) -> Ste
 
 
 class _HTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer that knows its owner and never prints tracebacks."""
+    """ThreadingHTTPServer that knows its owner and never prints tracebacks.
+
+    The listen backlog is :data:`_LISTEN_BACKLOG`, not socketserver's 5: a batch opens one
+    connection per concurrent call at once, and a full backlog drops the surplus SYNs, which the
+    client's kernel retransmits a second later (calls of 1.3 s against a 0.3 s server).
+    """
 
     daemon_threads = True
+    request_queue_size = 128
     owner: ScriptedOpenAIServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002
@@ -265,10 +271,29 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes requests to the owning :class:`ScriptedOpenAIServer`."""
 
     server: _HTTPServer
-    # HTTP/1.0: one request per connection.  No idle keep-alive connections are
-    # left for shutdown to wait on, and a 'drop' affects exactly one request.
-    protocol_version = "HTTP/1.0"
+    # HTTP/1.1 with keep-alive, as the real API: the SDK keeps its connections (httpx pools them),
+    # and a server that closes each one makes every call pay a TCP connect. A reply that leaves the
+    # connection unusable (a 'drop', a body shorter than its Content-Length, a trickle cut short)
+    # closes it, so a fault still affects exactly one request; stopping the server ends idle
+    # connections too (see ScriptedOpenAIServer._stop).
+    protocol_version = "HTTP/1.1"
     server_version = "scripted-openai"
+    # Each reply is written as headers then body: without TCP_NODELAY, Nagle's algorithm holds the
+    # body back until the client's delayed ACK of the headers (up to 40 ms a call on Linux).
+    disable_nagle_algorithm = True
+    # An idle keep-alive connection is closed after this long (the SDK's pool expires its own after
+    # 5 s, so the server never closes one the client is about to reuse).
+    timeout = 60.0
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._connection_opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner._connection_closed(self.connection)
 
     def version_string(self) -> str:
         return self.server_version
@@ -306,6 +331,9 @@ class _Handler(BaseHTTPRequestHandler):
             for item in [value] if isinstance(value, str) else value:
                 self.send_header(name, str(item))
         self.send_header("content-length", str(len(body) if content_length is None else content_length))
+        if content_length is not None and content_length != len(body):
+            # The announced length is a lie: the connection cannot carry another request after it.
+            self.close_connection = True
         self.end_headers()
         if not trickle:
             self.wfile.write(body)
@@ -314,6 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         for index in range(len(body)):
             if stop is not None and stop.wait(trickle):
+                self.close_connection = True  # cut short: the rest of the body never comes
                 return
             self.wfile.write(body[index:index + 1])
             self.wfile.flush()
@@ -376,6 +405,8 @@ class ScriptedOpenAIServer:
         self.output_line_hook: Any = None
         self._stopped_reason: str | None = None
         self._stop_lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._connections_opened = 0
         self.lifetime = float(lifetime)
         self.max_requests = int(max_requests)
         self._models = tuple(models)
@@ -443,6 +474,12 @@ class ScriptedOpenAIServer:
         """The most chat requests that were being handled at the same time (latency included)."""
         with self._lock:
             return self._max_in_flight
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted so far: with keep-alive, far fewer than the requests."""
+        with self._lock:
+            return self._connections_opened
 
     @property
     def files(self) -> dict[str, StoredFile]:
@@ -518,6 +555,30 @@ class ScriptedOpenAIServer:
             self._stop_event.set()  # wakes handlers sleeping in a 'delay'
             self._httpd.shutdown()
             self._httpd.server_close()
+            with self._lock:
+                connections = list(self._connections)
+        for connection in connections:
+            self._end_reading(connection)
+
+    @staticmethod
+    def _end_reading(connection: socket.socket) -> None:
+        """Make a keep-alive connection's next read see end-of-file: an idle handler thread ends at
+        once, a busy one finishes the reply it is writing and then ends (writing is not shut)."""
+        try:
+            connection.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+
+    def _connection_opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(connection)
+            self._connections_opened += 1
+        if self._stop_event.is_set():
+            self._end_reading(connection)
+
+    def _connection_closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
 
     def _stop_in_background(self, reason: str) -> None:
         threading.Thread(target=self._stop, args=(reason,), daemon=True).start()

@@ -1,5 +1,7 @@
 """Draft models: valid for OpenAI strict structured outputs, with a per-pack enum of citable keys."""
 
+import json
+
 import pytest
 from pydantic import BaseModel, ValidationError
 
@@ -76,19 +78,34 @@ def test_pydantic_ref_with_description_is_inlined_for_strict_mode():
 def test_schema_by_substitution_equals_the_model_built_schema():
     """drafting sends report_schema_for (fast); it must be exactly what the per-pack model gives."""
     from drafter.drafting import citable_keys_for, select_indications
-    from drafter.drafts import report_model_for, report_schema_for
+    from drafter.drafts import report_model_for, report_schema_for, wire_schema
 
     packs = sorted((ROOT / "examples" / "packs").glob("*.json"))
     for path in packs:
         pack = drafter.load_pack(path)
         ranks = select_indications(pack)
         keys = citable_keys_for(pack, ranks)
-        built = strict_schema(report_model_for(keys, ranks))
+        built = wire_schema(strict_schema(report_model_for(keys, ranks)))
         assert report_schema_for(keys, ranks) == built, path.name
         assert list(report_schema_for(keys, ranks)["$defs"]) == list(built["$defs"])
     over = [f"PMID:{10_000_000 + i}" for i in range(MAX_ENUM_VALUES + 1)]
     keys_schema = report_schema_for(over, [1])["$defs"]["Statement"]["properties"]["keys"]
     assert keys_schema["items"] == {"type": "string"}  # above the enum limit: plain strings
+
+
+def test_the_wire_schema_has_no_descriptions_but_keeps_every_constraint():
+    from drafter.drafts import report_schema_for, wire_schema
+
+    wire = report_schema_for(["PMID:1", "MOA"], [1, 2])
+    text = json.dumps(wire)
+    assert '"description"' not in text
+    documented = strict_schema(IndicationSections)
+    assert "description" in json.dumps(documented)  # schemas/ keeps them for people
+    stripped = wire_schema(documented)
+    assert stripped["$defs"]["Statement"]["properties"]["quotes"]["maxItems"] == documented["$defs"]["Statement"][
+        "properties"]["quotes"]["maxItems"]
+    assert wire_schema({"properties": {"description": {"type": "string", "description": "x"}}}) == {
+        "properties": {"description": {"type": "string"}}}  # a property named 'description' survives
 
 
 def test_quotes_are_required_in_the_strict_schema_and_bounded():

@@ -123,3 +123,11 @@ def test_a_megabyte_id_gives_a_short_message() -> None:
     with pytest.raises(IdentifierError) as info:
         normalise_trial_id("NCT" + "9" * 1_000_000)
     assert len(str(info.value)) < 200
+
+
+def test_a_report_digest_is_not_read_as_an_identifier_but_a_capitalised_lookalike_is():
+    from drafter.verify.identifiers import find_id_mentions
+
+    assert find_id_mentions("evidence pack `p` sha256 `de03815742134eb0`; fingerprint `ab12345678901234`") == []
+    kinds = [(m.kind, m.key) for m in find_id_mentions("DE03815742134 and de0381574 and de03815742134xyz")]
+    assert kinds == [("malformed", "DE03815742134"), ("malformed", "de0381574"), ("malformed", "de03815742134")]

@@ -249,7 +249,7 @@ def test_the_prompt_shows_quotable_text_by_key_and_forbids_ids_in_text():
     assert "Write no PMID, registry id" in system and '"quotes"' in system
     assert "[NCT00632866] trial, Phase 3" in user
     assert "Summary: Randomised, double-blind, placebo-controlled, parallel-group trial sponsored by" in user
-    assert "[SAFETY:C2] contraindication: Pre-existing maculopathy." in user
+    assert "[SAFETY:C2] Pre-existing maculopathy." in user  # the key letter says contraindication
     assert f"[MOA] {pack.drug.mechanism_of_action}" in user
 
 
@@ -266,8 +266,8 @@ def test_the_report_shows_each_statements_quotes():
                               report_date=REPORT_DATE)
     lines = report.markdown.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("- The trial was open-label"))
-    quoted = ("\u201copen-label trial with blinded endpoint assessment\u201d \u00b7 \u201cthe trial ended before the "
-              "planned 367 outcomes had accrued\u201d")
+    quoted = ("\u201cOpen-label randomised trial sponsored by University College Dublin, with blinded assessment of "
+              "endpoints\u201d \u00b7 \u201cthe trial ended before its planned 367 outcomes\u201d")
     assert lines[at + 1] == "  > Source text: " + quoted  # indented: it belongs to the list item
     assert f'class="quotes" title="{quoted}"' in report.html
     # In a paragraph, the statement after a quoted one starts a paragraph of its own, outside the quote.

@@ -18,9 +18,10 @@ BASE = {
 }
 
 
-def trial(tid, phase="Phase 3", status="completed", **extra):
+def trial(tid, phase="Phase 3", status="completed", outcome="met", **extra):
+    results = {"results": {"posted": True, "primary_outcome": outcome}} if outcome else {}
     return {"registry_id": tid, "phase": phase, "status": status, "study_type": "interventional",
-            "enrollment": 100, **extra}
+            "enrollment": 100, **results, **extra}
 
 
 def article(pmid, types):
@@ -40,6 +41,14 @@ FULL_SAFETY = {
     "adverse_effects": [{"text": "Drowsiness."}],
     "special_populations": [{"population": "renal_impairment", "text": "Reduce the dose."}],
 }
+
+
+QUERIED_META = {"pack_id": "rules-test", "query_log": [
+    {"source": "DailyMed (FDA labels)", "result_status": "success"},
+    {"source": "DrugBank", "result_status": "not_found"},
+]}
+S3_PACK = {"safety": FULL_SAFETY, "drug": {"inn": "testdrug", "mechanism_of_action": "GABA-B agonist"},
+           "meta": QUERIED_META}
 
 
 def test_two_completed_phase_3_trials_are_l1():
@@ -115,7 +124,8 @@ def test_stage_caps_the_ceiling_until_safety_and_mechanism_are_present():
     s2 = assess(trials, safety={"warnings": [{"text": "x"}]},
                 drug={"inn": "testdrug", "mechanism_of_action": "GABA-B agonist"})
     assert (s2.stage, s2.decision_ceiling) == ("S2", Decision.PROCEED_WITH_GUARDRAILS)
-    s3 = assess(trials, safety=FULL_SAFETY, drug={"inn": "testdrug", "mechanism_of_action": "GABA-B agonist"})
+    s3 = assess(trials, safety=FULL_SAFETY, drug={"inn": "testdrug", "mechanism_of_action": "GABA-B agonist"},
+                meta=QUERIED_META)
     assert (s3.stage, s3.decision_ceiling) == ("S3", Decision.GO)
 
 
@@ -162,3 +172,75 @@ def test_rules_command_prints_one_level_per_indication(tmp_path, capsys):
     assert main(["rules", "--json", str(path)]) == 0
     record = json.loads(capsys.readouterr().out)
     assert [i["level"] for i in record[0]["indications"]] == ["L5", "L2"]
+
+
+def test_go_needs_two_phase_3_trials_that_met_their_primary_outcome():
+    both = assess([trial("NCT00000001"), trial("NCT00000002")], **S3_PACK)
+    assert both.decision_ceiling is Decision.GO and both.result_caps == ()
+    unknown = assess([trial("NCT00000001"), trial("NCT00000002", outcome=None)], **S3_PACK)
+    assert unknown.level == "L1"  # levels stay the TxGNN levels; only the ceiling reads results
+    assert unknown.decision_ceiling is Decision.PROCEED_WITH_GUARDRAILS
+    assert ("1 of the 2 counted completed Phase 3 or 4 randomised trials met the primary outcome and 2 must"
+            in unknown.ceiling_reason)
+    assert "NCT00000002 has no primary-outcome result in the pack" in unknown.ceiling_reason
+    mixed = assess([trial("NCT00000001"), trial("NCT00000002", outcome="mixed")], **S3_PACK)
+    assert mixed.decision_ceiling is Decision.PROCEED_WITH_GUARDRAILS
+
+
+def test_completed_trials_that_all_missed_their_primary_outcome_cap_at_research_question():
+    # The hydroxychloroquine/COVID-19 case: large completed Phase 3 trials, all negative.
+    negative = assess([trial("NCT00000001", outcome="not_met"), trial("NCT00000002", outcome="not_met"),
+                       trial("NCT00000003", status="recruiting", outcome=None)], **S3_PACK)
+    assert negative.level == "L1"
+    assert negative.decision_ceiling is Decision.RESEARCH_QUESTION
+    assert "NCT00000001 missed its primary outcome" in negative.ceiling_reason
+    assert "no counted completed" in negative.ceiling_reason
+    # One positive trial among negative ones: not only negative, so the Go cap (PwG) is what holds.
+    split = assess([trial("NCT00000001", outcome="not_met"), trial("NCT00000002")], **S3_PACK)
+    assert split.decision_ceiling is Decision.PROCEED_WITH_GUARDRAILS
+    # A negative Phase 2 trial alone holds an L2 indication at Research Question.
+    phase2 = assess([trial("NCT00000001", phase="Phase 2", outcome="not_met")], **S3_PACK)
+    assert (phase2.level, phase2.decision_ceiling) == ("L2", Decision.RESEARCH_QUESTION)
+    # Unrelated trials are not read either.
+    off_topic = assess([trial("NCT00000001", phase="Phase 2", outcome="not_met", relevance="unrelated"),
+                        trial("NCT00000002", phase="Phase 2", outcome=None)], **S3_PACK)
+    assert off_topic.decision_ceiling is Decision.PROCEED_WITH_GUARDRAILS
+
+
+@pytest.mark.parametrize(("query_log", "gap"), [
+    ([], "a safety query in the query log (none recorded) and an interaction query in the query log"),
+    ([{"source": "DailyMed (FDA labels)", "result_status": "success"},
+      {"source": "Drug-drug interaction service", "result_status": "error"}],
+     "the interaction query to have succeeded (Drug-drug interaction service: error)"),
+    ([{"source": "DailyMed (FDA labels)", "result_status": "success"},
+      {"source": "house interaction checker", "result_status": "success"}],  # unknown source, no topic
+     "an interaction query in the query log (none recorded)"),
+    ([{"source": "DailyMed (FDA labels)"},  # no status: not shown to have run
+      {"source": "house interaction checker", "topic": "interactions", "result_status": "success"}],
+     "the safety query to have succeeded (DailyMed (FDA labels): no status)"),
+])
+def test_stage_s3_needs_the_safety_and_interaction_queries_to_have_succeeded(query_log, gap):
+    pack = {**S3_PACK, "meta": {"pack_id": "rules-test", "query_log": query_log}}
+    result = assess([trial("NCT00000001"), trial("NCT00000002")], **pack)
+    assert (result.stage, result.decision_ceiling) == ("S2", Decision.PROCEED_WITH_GUARDRAILS)
+    assert f"S3 needs {gap}" in result.ceiling_reason
+
+
+def test_a_stated_topic_and_a_successful_query_reach_s3():
+    pack = {**S3_PACK, "meta": {"pack_id": "rules-test", "query_log": [
+        {"source": "house label store", "topic": "safety", "result_status": "success"},
+        {"source": "house interaction checker", "topic": "interactions", "result_status": "completed"}]}}
+    assert assess([trial("NCT00000001"), trial("NCT00000002")], **pack).stage == "S3"
+
+
+def test_a_replacement_table_without_result_caps_ignores_results(tmp_path):
+    table = json.loads(load_rule_table().model_dump_json())
+    table["result_caps"] = []
+    path = tmp_path / "levels-only.json"
+    path.write_text(json.dumps(table), encoding="utf-8")
+    data = copy.deepcopy(BASE)
+    data.update(copy.deepcopy(S3_PACK))
+    data["predicted_indications"][0]["trials"] = [trial("NCT00000001", outcome="not_met"),
+                                                  trial("NCT00000002", outcome="not_met")]
+    result = assess_pack(load_pack(data), load_rule_table(path)).indications[0]
+    assert result.decision_ceiling is Decision.GO

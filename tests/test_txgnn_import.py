@@ -588,3 +588,15 @@ def test_relevance_grades_become_named_relevance_and_garbage_is_warned_unknown()
         article["relevance"] = {"grade": grade}
         reimported = import_txgnn(obj)[0]
         assert next(i for i in reimported.predicted_indications if i.rank == 2).articles[0].relevance is expected
+
+
+def test_the_txgnn_query_log_names_what_each_source_searched_for():
+    """S3 reads the safety and interaction queries; the TxGNN source names must resolve to those topics."""
+    from drafter.pack import QueryTopic
+    from drafter.rules import safety_queries
+
+    pack = drafter.load_pack(EXAMPLE)
+    topics = {q.source: q.resolved_topic for q in pack.meta.query_log}
+    assert topics["ddi"] is QueryTopic.INTERACTIONS and topics["tfda_package_insert"] is QueryTopic.SAFETY
+    assert topics["clinicaltrials"] is QueryTopic.TRIALS and topics["pubmed"] is QueryTopic.LITERATURE
+    assert safety_queries(pack) == (True, "")  # 'not_found' is a search that ran and found nothing

@@ -124,7 +124,23 @@ def _assessment_record(item: object) -> dict[str, object]:
     from dataclasses import asdict
 
     record = asdict(item)  # type: ignore[call-overload]
+    record["ceiling_reason"] = item.ceiling_reason  # type: ignore[attr-defined]
+    record["result_caps"] = [{"ceiling": cap.value, "reason": reason} for cap, reason in record["result_caps"]]
     return {k: (v.value if hasattr(v, "value") else v) for k, v in record.items()}
+
+
+# --- merge ------------------------------------------------------------------------------------------
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from drafter.merge import describe, merge_shards, write_merged
+
+    merged = merge_shards(args.shards)
+    path = write_merged(merged, Path(args.out))
+    for line in describe(merged):
+        print(line)
+    print(f"summary: {path}")
+    return merged.exit_code
 
 
 # --- schema -----------------------------------------------------------------------------------------
@@ -545,6 +561,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --openai-batch: stop waiting after this long and exit 75, leaving the batches to a "
                    "rerun (default 26 h; 0 submits and exits)")
     p.set_defaults(func=_cmd_batch)
+
+    p = sub.add_parser("merge", help="merge the summaries of sharded batch runs (--shard I/N) into one; "
+                       "exit 1 if any pack was withheld, failed or bad")
+    p.add_argument("shards", nargs="+", metavar="SHARD_DIR", help="the --out folder of each shard")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, metavar="DIR",
+                   help="folder for the merged summary.jsonl (not one of the shards)")
+    p.set_defaults(func=_cmd_merge)
 
     p = sub.add_parser("verify", help="check drafted sections (JSON) or any report (Markdown/text) against a pack; "
                        "exit 1 if errors")

@@ -161,7 +161,23 @@ RANK_DESCRIPTION = "The indication's rank"
 
 @lru_cache(maxsize=1)
 def _generic_report_schema() -> str:
-    return json.dumps(strict_schema(report_model_for(["PMID:1", "PMID:2"], [1, 2])))
+    return json.dumps(wire_schema(strict_schema(report_model_for(["PMID:1", "PMID:2"], [1, 2]))))
+
+
+def wire_schema(schema: Any) -> Any:
+    """``schema`` without its descriptions: the form sent with every drafting call.
+
+    Strict structured outputs send the schema with each request, so it is traffic (about 3 kB a call).
+    Every rule a description states is also a numbered rule of the system prompt, which the model
+    reads once and a provider can cache; the descriptions stay in ``schemas/`` for people.
+    """
+    if isinstance(schema, dict):
+        return {k: (({name: wire_schema(sub) for name, sub in v.items()} if k == "properties" and isinstance(v, dict)
+                     else wire_schema(v)))
+                for k, v in schema.items() if not (k == "description" and isinstance(v, str))}
+    if isinstance(schema, list):
+        return [wire_schema(item) for item in schema]
+    return schema
 
 
 def report_schema_for(keys: Sequence[str], ranks: Sequence[int]) -> dict[str, Any]:
@@ -178,8 +194,8 @@ def report_schema_for(keys: Sequence[str], ranks: Sequence[int]) -> dict[str, An
     defs["Statement"]["properties"]["keys"]["items"] = key_items
     rank_values = sorted(set(ranks))
     defs["IndicationDraft"]["properties"]["rank"] = (
-        {"const": rank_values[0], "description": RANK_DESCRIPTION, "type": "integer"} if len(rank_values) == 1
-        else {"description": RANK_DESCRIPTION, "enum": rank_values, "type": "integer"})
+        {"const": rank_values[0], "type": "integer"} if len(rank_values) == 1
+        else {"enum": rank_values, "type": "integer"})
     return schema
 
 

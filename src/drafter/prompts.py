@@ -46,7 +46,8 @@ def data_filter(value: object) -> str:
 #: example packs' texts fit whole except the longest safety items, and an abstract-heavy pack (20
 #: articles with 1,500-character abstracts) stays under half the one-shot traffic. A statement may
 #: quote only what the model was shown, so these are also the limits of what can be quoted.
-QUOTE_BUDGET: dict[str, int] = {"moa": 700, "safety": 320, "title": 200, "summary": 400, "abstract": 700}
+QUOTE_BUDGET: dict[str, int] = {"moa": 700, "safety": 320, "title": 160, "summary": 400, "results": 400,
+                                 "abstract": 700}
 _CLIP_MARK = " \u2026 "
 
 
@@ -137,14 +138,18 @@ def safety_lines(pack: EvidencePack) -> list[SafetyLine]:
 
 
 def _describe_item(section: str, item: SafetyItem) -> str:
+    """What the key's letter does not say already ('' for most items: W1 is a warning, C2 a contraindication).
+
+    The system prompt names the letters once; repeating "warning:" on each of 30 lines was 5% of a prompt.
+    """
     if isinstance(item, Interaction):
         severity = "" if item.severity is InteractionSeverity.UNKNOWN else f", {item.severity.value}"
-        return f"interaction with {data_filter(item.interacting)}{severity}"
+        return f"with {data_filter(item.interacting)}{severity}"
     if isinstance(item, SpecialPopulation):
-        return f"special population ({item.population.value.replace('_', ' ')})"
+        return item.population.value.replace("_", " ")
     if isinstance(item, AdverseEffect) and item.frequency:
-        return f"adverse effect ({data_filter(item.frequency)})"
-    return section.rstrip("s").replace("_", " ")
+        return data_filter(item.frequency)
+    return ""
 
 
 @dataclass(frozen=True)

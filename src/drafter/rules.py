@@ -24,8 +24,10 @@ from drafter.errors import UserError
 from drafter.pack.models import (
     Article,
     EvidencePack,
+    OutcomeResult,
     Phase,
     PredictedIndication,
+    QueryTopic,
     Relevance,
     StudyKind,
     StudyType,
@@ -120,7 +122,32 @@ class LevelRule(_RuleModel):
     any_of: list[Criterion] = Field(description="The level holds when any criterion holds; empty = always holds")
 
 
-StagePredicate = Literal["safety_core", "mechanism", "evidence", "monitoring_data"]
+StagePredicate = Literal["safety_core", "mechanism", "evidence", "monitoring_data", "safety_queries"]
+
+# What each predicate means, in the words a ceiling reason uses when a stage is not reached.
+_PREDICATE_WORDS: dict[str, str] = {
+    "safety_core": "warnings, contraindications or interactions",
+    "mechanism": "a mechanism of action",
+    "evidence": "a trial or article",
+    "monitoring_data": "adverse effects and special populations",
+    "safety_queries": "successful safety and interaction queries in the query log",
+}
+
+
+class ResultCap(_RuleModel):
+    """A ceiling the registered results impose: a level counts trials, the decision reads what they found.
+
+    ``fewer_met``: the cap holds when fewer than ``min_met`` of the selected trials report a met primary
+    outcome (results not met, mixed or unknown do not support the decision above the cap).
+    ``negative_only``: the cap holds when at least one selected trial missed its primary outcome and
+    none met it.
+    """
+
+    name: str
+    trials: TrialCriterion = Field(description="Which trials' results are read (min_count is ignored)")
+    when: Literal["fewer_met", "negative_only"]
+    min_met: Annotated[int, Field(ge=1)] = 1
+    ceiling: Decision
 
 
 class StageRule(_RuleModel):
@@ -136,6 +163,7 @@ class RuleTable(_RuleModel):
     description: str = ""
     levels: list[LevelRule] = Field(min_length=1)
     stages: list[StageRule] = Field(min_length=1)
+    result_caps: list[ResultCap] = Field(default_factory=list, description="Ceilings read from trial results")
 
     @model_validator(mode="after")
     def _last_level_always_holds(self) -> RuleTable:
@@ -191,6 +219,8 @@ class IndicationAssessment:
     level_ceiling: Decision
     stage_ceiling: Decision
     decision_ceiling: Decision
+    stage_gap: str = ""  # why the next stage is not reached, '' at the last stage
+    result_caps: tuple[tuple[Decision, str], ...] = ()  # (ceiling, reason) for each result cap that holds
 
     @property
     def level_explanation(self) -> str:
@@ -199,10 +229,17 @@ class IndicationAssessment:
 
     @property
     def ceiling_reason(self) -> str:
-        if self.decision_ceiling == self.level_ceiling:
-            return f"{self.decision_ceiling.value}: the strongest decision evidence level {self.level} allows"
-        return (f"{self.decision_ceiling.value}: evidence level {self.level} would allow {self.level_ceiling.value}, "
-                f"but stage {self.stage} ({self.stage_label}) caps it")
+        """Why the ceiling is what it is: every rule that holds it down, in the order level, stage, results."""
+        ceiling = self.decision_ceiling
+        if ceiling == self.level_ceiling:
+            return f"{ceiling.value}: the strongest decision evidence level {self.level} allows"
+        causes = []
+        if self.stage_ceiling == ceiling:
+            stage = f"stage {self.stage} ({self.stage_label}) caps it"
+            causes.append(f"{stage}; {self.stage_gap}" if self.stage_gap else stage)
+        causes.extend(reason for cap, reason in self.result_caps if cap == ceiling)
+        return (f"{ceiling.value}: evidence level {self.level} would allow {self.level_ceiling.value}, "
+                f"but {'; and '.join(causes)}")
 
 
 @dataclass(frozen=True)
@@ -242,8 +279,10 @@ def assess_indication(pack: EvidencePack, indication: PredictedIndication, rules
     trials = counted_trials(indication)
     articles = indication.articles
     level_rule, deciding = _first_level(rules.levels, trials, articles)
-    stage_rule = _stage(rules.stages, pack, trials, articles)
-    ceiling = min(level_rule.ceiling, stage_rule.ceiling, key=lambda d: d.strength)
+    stage_rule, stage_gap = _stage(rules.stages, pack, trials, articles)
+    caps = tuple((cap.ceiling, reason) for cap in rules.result_caps
+                 if (reason := result_cap_reason(cap, trials)) is not None)
+    ceiling = min([level_rule.ceiling, stage_rule.ceiling, *(c for c, _ in caps)], key=lambda d: d.strength)
     return IndicationAssessment(
         rank=indication.rank,
         disease_name=indication.disease_name,
@@ -260,7 +299,55 @@ def assess_indication(pack: EvidencePack, indication: PredictedIndication, rules
         level_ceiling=level_rule.ceiling,
         stage_ceiling=stage_rule.ceiling,
         decision_ceiling=ceiling,
+        stage_gap=stage_gap,
+        result_caps=caps,
     )
+
+
+def _outcome(trial: Trial) -> OutcomeResult:
+    return trial.results.primary_outcome if trial.results else OutcomeResult.UNKNOWN
+
+
+_OUTCOME_WORDS = {OutcomeResult.MET: "met its primary outcome", OutcomeResult.NOT_MET: "missed its primary outcome",
+                  OutcomeResult.MIXED: "has mixed primary-outcome results",
+                  OutcomeResult.UNKNOWN: "has no primary-outcome result in the pack"}
+
+
+def result_cap_reason(cap: ResultCap, trials: Sequence[Trial]) -> str | None:
+    """The reason a result cap holds for these trials, or None when it does not hold."""
+    selected = [t for t in trials if cap.trials.admits(t)]
+    met = [t for t in selected if _outcome(t) is OutcomeResult.MET]
+    if cap.when == "fewer_met":
+        if len(met) >= cap.min_met or not selected:
+            return None
+        kind = "trials" if len(selected) != 1 else "trial"
+        return (f"{len(met)} of the {len(selected)} counted {describe_selection(cap.trials)} {kind} met the "
+                f"primary outcome and {cap.min_met} must ({_outcomes_named(selected)})")
+    missed = [t for t in selected if _outcome(t) is OutcomeResult.NOT_MET]
+    if met or not missed:
+        return None
+    return (f"the completed trials' results are negative: {_outcomes_named(missed)}, "
+            f"and no counted {describe_selection(cap.trials)} trial met its primary outcome")
+
+
+def _outcomes_named(trials: Sequence[Trial]) -> str:
+    shown = [f"{t.key} {_OUTCOME_WORDS[_outcome(t)]}" for t in trials[:3]]
+    more = len(trials) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more else "")
+
+
+def describe_selection(criterion: TrialCriterion) -> str:
+    """'completed Phase 3/Phase 4' — the words for the trials a criterion admits."""
+    words = []
+    if criterion.statuses:
+        words.append("/".join(s.label.lower() for s in criterion.statuses))
+    if criterion.phases:
+        labels = [p.label.removeprefix("Phase ") for p in criterion.phases]
+        listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+        words.append(f"Phase {listed}" if criterion.phases[0].label.startswith("Phase ") else listed)
+    if criterion.randomised == [True, None] or criterion.randomised == [True]:
+        words.append("randomised")
+    return " ".join(words)
 
 
 def _first_level(
@@ -283,19 +370,47 @@ def _first_level(
     raise AssertionError("the rule table's last level always holds")  # guaranteed by RuleTable's validator
 
 
-def _stage(stages: Sequence[StageRule], pack: EvidencePack, trials: list[Trial], articles: list[Article]) -> StageRule:
+def _stage(stages: Sequence[StageRule], pack: EvidencePack, trials: list[Trial],
+           articles: list[Article]) -> tuple[StageRule, str]:
+    """The highest stage whose requirements hold, and what the next stage lacks (in words)."""
     safety = pack.safety
+    queries_ok, query_gap = safety_queries(pack)
     facts: dict[str, bool] = {
         "safety_core": safety is not None and bool(safety.warnings or safety.contraindications or safety.interactions),
         "mechanism": pack.drug.mechanism_of_action is not None,
         "evidence": bool(trials or articles),
         "monitoring_data": safety is not None and bool(safety.adverse_effects and safety.special_populations),
+        "safety_queries": queries_ok,
     }
     reached = stages[0]
     for rule in stages:
         if all(facts[p] for p in rule.requires):
             reached = rule
-    return reached
+    following = stages.index(reached) + 1
+    if following >= len(stages):
+        return reached, ""
+    nxt = stages[following]
+    missing = [p for p in nxt.requires if not facts[p]]
+    words = [query_gap if p == "safety_queries" and query_gap else _PREDICATE_WORDS[p] for p in missing]
+    return reached, f"{nxt.stage} needs " + " and ".join(words)
+
+
+def safety_queries(pack: EvidencePack) -> tuple[bool, str]:
+    """Whether the query log shows that the safety and the interaction queries ran, and what is wrong if not.
+
+    Deny by default: a pack with no such query, or one whose query has no success status, has not shown
+    that its safety data are complete, however many items it lists.
+    """
+    problems = []
+    for topic, article, noun in ((QueryTopic.SAFETY, "a", "safety"), (QueryTopic.INTERACTIONS, "an", "interaction")):
+        entries = [q for q in pack.meta.query_log if q.resolved_topic is topic]
+        failed = [q for q in entries if not q.succeeded]
+        if not entries:
+            problems.append(f"{article} {noun} query in the query log (none recorded)")
+        elif failed:
+            named = ", ".join(f"{q.source}: {q.result_status or 'no status'}" for q in failed)
+            problems.append(f"the {noun} query to have succeeded ({named})")
+    return not problems, " and ".join(problems)
 
 
 def describe_trial(trial: Trial) -> str:

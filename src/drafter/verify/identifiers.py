@@ -35,6 +35,18 @@ _ID_SHAPED = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+_HEX_RUN = re.compile(r"[0-9a-f]+")
+
+
+def _is_hex_digest(text: str, start: int) -> bool:
+    """A whole lower-case hex word of 12+ characters ('de03815742134eb0', a report's sha256 prefix).
+
+    Registry ids are written in capitals; a digest that happens to start with letters and digits is not
+    one, and reading it as one made drafter's own provenance line fail its lint about one time in a hundred.
+    """
+    run = _HEX_RUN.match(text, start)
+    return (run is not None and run.end() - start >= 12
+            and (run.end() == len(text) or not text[run.end()].isalnum()))
 _URL_PMID = re.compile(r"(?:pubmed|ncbi\.nlm\.nih\.gov)\S*?(?:/|term=|[?&]id=)(\d{1,9})\b", re.IGNORECASE)
 _URL_TRIAL = re.compile(rf"(?:{_REGISTRY_PREFIXES})[^A-Za-z0-9\s]{{0,3}}\d[\dA-Za-z/\-]*", re.IGNORECASE)
 _EVIDENCE_HOSTS = re.compile(r"pubmed|ncbi\.nlm\.nih\.gov|clinicaltrials\.gov|isrctn|trialsearch\.who\.int|"
@@ -89,6 +101,8 @@ def _id_mentions(text: str) -> tuple[IdMention, ...]:
             found.append(_trial_mention(token, start, end, token))
         elif match.group("spaced"):
             found.append(_trial_mention("NCT" + re.sub(r"^\D+", "", token), start, end, token))
+        elif match.group("prefixed") and _is_hex_digest(text, start):
+            continue
         elif match.group("pmc") or match.group("prefixed") or match.group("doi"):
             # A PubMed Central id is not a PMID, a DOI is no key of a pack, and letters glued to six or more
             # digits ('NTC01234567', 'HCT12345678') are an id of no registry the pack can hold.

@@ -394,7 +394,7 @@ def test_scoreless_pack_assesses_drafts_and_renders_that_the_score_is_not_in_the
     with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=40) as server:
         client = openai.OpenAI(api_key="test-key", base_url=server.base_url, max_retries=0)
         report = draft_report(path, client=client, model="gpt-4.1-mini", report_date=dt.date(2026, 1, 1))
-    assert "| TxGNN Prediction Score | not in the pack |" in report.markdown
+    assert "| TxGNN prediction score | not in the pack |" in report.markdown
     assert "<td>not in the pack</td>" in report.html
     assert "71.00%" in report.markdown  # the other indication keeps its score
 

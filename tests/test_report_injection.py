@@ -2,14 +2,16 @@
 
 Each injection of ``tests/injections/markdown.json`` is put into every pack- and model-derived
 string a report prints: the drug's name and original indication, every disease name, trial title,
-article title and journal, every safety text, source and interacting drug, the mechanism, the
-licences, the regulator, the data gaps, the pack id and model name, and the text and keys of
-drafted statements. The pack is a real example pack, loaded by the real loader and then changed in
+summary and results summary, article title, journal, summary and abstract (whose quoted words a
+key finding shows), every safety text, source and interacting drug, the mechanism and its source,
+the licences, the regulator, the data gaps, the query log (source, query and status), the pack id
+and model name, and the text, quotes and keys of drafted statements. The pack is a real example pack, loaded by the real loader and then changed in
 memory (past its validators, as a pack or draft that slipped through them would be); the report is
 built by the real assembler. The Markdown is rendered with markdown-it-py (CommonMark, tables,
 strikethrough) and its tokens compared with those of the same report carrying a plain word in the
 same places: any tag, link, image, heading, list, quote, fence, table cell or bold label an
-injection opened shows up as a difference. The HTML is parsed with html.parser and compared the
+injection opened shows up as a difference. The only raw HTML the Markdown may hold is the
+assembler's own anchors (``<a id="safety-w1"></a>``), the same ones as in the plain report. The HTML is parsed with html.parser and compared the
 same way.
 
 The drafted statements are put in as accepted (they bypass the verifier on purpose: escaping must
@@ -37,7 +39,7 @@ from drafter.drafts import Conclusion, IndicationSections, MechanisticRationale,
 from drafter.llm import CallResult, Usage
 from drafter.markdown_text import md_code, md_escape, safe_url
 from drafter.pack import load_pack
-from drafter.pack.models import EvidencePack
+from drafter.pack.models import EvidencePack, OutcomeResult, TrialResults
 from drafter.prompts import load_prompts
 from drafter.rules import assess_pack
 from drafter.verify import Verification, Verifier
@@ -50,6 +52,7 @@ PLAIN = "plain words"
 DATE = dt.date(2026, 1, 15)
 ALLOWED_LINKS = ("https://pubmed.ncbi.nlm.nih.gov/", "https://clinicaltrials.gov/study/",
                  "https://trialsearch.who.int/Trial2.aspx?TrialID=", "#")
+ANCHOR = re.compile(r'<a id="[a-z0-9-]+">|</a>')  # the assembler's own anchors, the only raw HTML in the Markdown
 MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 # markdown-it drops javascript: and data: links on its own; other renderers do not, so the test
 # renderer accepts every destination and the report itself must not write the link.
@@ -66,18 +69,29 @@ def injected_pack(text: str) -> EvidencePack:
     drug.inn = f"colchicine {text}"
     drug.original_indications = [text, *drug.original_indications[1:]]
     drug.mechanism_of_action = f"Tubulin binding {text}"
+    drug.mechanism_source = f"Label {text}"
     pack.meta.pack_id = f"pack-{text}"
     for gap in pack.meta.data_gaps:
         gap.item = text
+    for n, entry in enumerate(pack.meta.query_log):  # every other query failed, with the text as its status
+        entry.source, entry.query = f"Source {text}", text
+        entry.result_status = text if n % 2 else "success"
     pack.jurisdiction.regulator = f"FDA {text}"
     for licence in pack.jurisdiction.licences:
         licence.number, licence.product, licence.holder, licence.indication_text = text, text, f"Holder {text}", text
     for n, indication in enumerate(pack.predicted_indications):
         indication.disease_name = text if n % 2 == 0 else f"Disease {n} {text}"
-        for trial in indication.trials:
+        # A key finding comes from a results summary, a summary, or the quotes of a verified statement.
+        for t, trial in enumerate(indication.trials):
             trial.title = text
-        for article in indication.articles:
+            trial.summary = f"{QUOTED} {text} end" if t % 3 == 1 else None
+            # One trial met its primary outcome, so the results-aware ceiling still allows a monitoring plan.
+            trial.results = (TrialResults(posted=True, primary_outcome=OutcomeResult.NOT_MET, summary=text) if t % 3 == 0
+                             else TrialResults(posted=True, primary_outcome=OutcomeResult.MET) if t % 3 == 2 else None)
+        for a, article in enumerate(indication.articles):
             article.title, article.journal = text, f"J {text}"
+            article.summary = text if a % 2 == 0 else None
+            article.abstract = f"{QUOTED} {text} end"
     assert pack.safety is not None
     for _, item in pack.safety.items():
         item.text, item.source = text, f"SmPC {text}"
@@ -86,16 +100,24 @@ def injected_pack(text: str) -> EvidencePack:
     return pack
 
 
-def _statement(text: str, support: Support, keys: list[str]) -> Statement:
+QUOTED = "quoted words"
+
+
+def _statement(text: str, support: Support, keys: list[str], quotes: list[str] | None = None) -> Statement:
     """A statement as a model might send it; built past validation on purpose (see the module docstring)."""
-    return Statement.model_construct(text=text, support=support, keys=keys)
+    return Statement.model_construct(text=text, support=support, keys=keys, quotes=quotes or [])
 
 
 def drafted_sections(pack: EvidencePack, rank: int, text: str, *, extra_key: str | None = None) -> IndicationSections:
     indication = next(i for i in pack.predicted_indications if i.rank == rank)
     key = (indication.trials[0].key if indication.trials else indication.articles[0].key)
     keys = [key] + ([extra_key] if extra_key else [])
-    pack_statement = _statement(text, Support.PACK, keys)
+    # The accepted statement cites every item of its indication, with a quote from their abstracts and
+    # summaries, so that each item without a summary shows the quote as its key finding.
+    safety = list(pack.safety_items())[:2] if pack.safety else []  # what the monitoring plan is built from
+    cited = keys if extra_key else [*(t.key for t in indication.trials), *(a.key for a in indication.articles),
+                                    *safety]
+    pack_statement = _statement(text, Support.PACK, cited, [f"{QUOTED} {text}"])
     background = _statement(f"Background {text} ends here.", Support.BACKGROUND, [])
     ceiling = assess_pack(pack).for_rank(rank).decision_ceiling
     return IndicationSections.model_construct(
@@ -174,12 +196,26 @@ def html_tags(html: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
     return parser.tags
 
 
-def _assert_no_live_markup(tags: Iterable[tuple[str, tuple[tuple[str, str], ...]]]) -> None:
+def _assert_no_live_markup(tags: Iterable[tuple[str, tuple[tuple[str, str], ...]]], allowed: tuple[str, ...] = ()) -> None:
+    """No active or hiding element; ``allowed`` names those the template writes itself (the HTML's <details>)."""
     for tag, attrs in tags:
-        assert tag not in ("script", "img", "iframe", "svg", "style", "details", "object", "embed"), tag
+        assert tag in allowed or tag not in ("script", "img", "iframe", "svg", "style", "details", "object", "embed"), tag
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
             assert not value.strip().lower().startswith("javascript:"), (tag, name, value)
+
+
+def test_the_plain_report_prints_every_field_the_injections_go_into(baseline: Report) -> None:
+    """The injected fields reach both pages, so the tests below check something: key findings from a
+    results summary, a summary and a quote, the mechanism's source, failed queries as data gaps, a
+    per-indication safety table and a monitoring plan."""
+    for page in (baseline.markdown, baseline.html):
+        assert page.count(f"{QUOTED} {PLAIN}") >= 3  # quoted as key findings (and under the statement)
+        assert "quoted in a verified statement" in page and "Not met, results posted" in page
+        assert f"source: Label {PLAIN}" in page
+        assert f"did not complete ({PLAIN})" in page and f"failed ({PLAIN})" in page
+        assert "Cited for" in page and "Monitoring plan" in page and "What to monitor" in page
+        assert f"Warning: {PLAIN}" in page
 
 
 # --- the corpus ---------------------------------------------------------------------------------------
@@ -196,7 +232,9 @@ def test_the_corpus_is_large_and_varied() -> None:
 def test_injection_is_inert_in_the_markdown(case: dict[str, str], baseline: Report) -> None:
     report = injected_report(case["text"])
     tokens = md_tokens(report.markdown)
-    assert not [t.content for t in tokens if t.type in ("html_block", "html_inline")], "live HTML in the Markdown"
+    raw = [t.content for t in tokens if t.type in ("html_block", "html_inline")]
+    assert all(ANCHOR.fullmatch(html) for html in raw), [h for h in raw if not ANCHOR.fullmatch(h)]
+    assert raw == [t.content for t in md_tokens(baseline.markdown) if t.type in ("html_block", "html_inline")]
     assert not [t for t in tokens if t.type == "image"], "an image in the Markdown"
     links = [str(t.attrs["href"]) for t in tokens if t.type == "link_open"]
     assert all(link.startswith(ALLOWED_LINKS) for link in links), [l for l in links if not l.startswith(ALLOWED_LINKS)]
@@ -242,7 +280,7 @@ def test_injection_is_inert_in_the_html(case: dict[str, str], baseline: Report) 
     report = injected_report(case["text"])
     tags = html_tags(report.html)
     body = [tag for tag, _ in tags].index("body")
-    _assert_no_live_markup(tags[body:])  # the head holds the page's own <style>
+    _assert_no_live_markup(tags[body:], allowed=("details",))  # the head holds the page's own <style>
     assert tags == html_tags(baseline.html), "the HTML's tags differ from the plain report's"
 
 

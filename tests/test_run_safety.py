@@ -238,10 +238,10 @@ def test_a_disk_that_fills_half_way_leaves_whole_reports_a_summary_and_every_cal
     packs = tmp_path / "packs"
     write_packs(packs, 3)
     out = tmp_path / "out"
-    # 7,200 bytes: the summary, manifests, cache entries and the md of packs 1 and 2 fit, their html does
-    # not; pack 3's reports are smaller and fit whole
+    # 10,500 bytes per file: the summary, manifests, cache entries and the md of packs 1 and 2 (about 7.4 kB)
+    # fit, their html (about 11.7 kB) does not; pack 3's reports are smaller (html about 9.4 kB) and fit whole
     with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=40) as server:
-        run = _run_limited(["batch", packs, "--out", out], server, 7200)
+        run = _run_limited(["batch", packs, "--out", out], server, 10500)
         calls = server.chat_calls
         assert "Traceback" not in run.stderr, run.stderr
         assert run.returncode == 1, run.stdout + run.stderr

@@ -27,10 +27,23 @@ from drafter.drafts import IndicationSections, Statement, Support
 from drafter.fsio import write_text_atomic
 from drafter.llm import Usage
 from drafter.markdown_text import MarkdownSafe, md_cell, md_code, md_finalize, safe_url
-from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX, EvidencePack, MarketStatus, dump_pack
-from drafter.prompts import safety_lines
+from drafter.monitoring import describe_kind, monitoring_plan, plan_due
+from drafter.pack.models import (
+    MOA_KEY,
+    SAFETY_KEY_PREFIX,
+    Article,
+    EvidencePack,
+    MarketStatus,
+    OutcomeResult,
+    QueryLogEntry,
+    Relevance,
+    Trial,
+    dump_pack,
+)
 from drafter.rules import IndicationAssessment
+from drafter.site_formats import SITE_FORMATS, output_name, site_text
 from drafter.verify import CODES, Finding, Verification, normalise_key
+from drafter.verify.quotes import article_text, quote_in, trial_text
 
 RECORD_SCHEMA = "drafter.report/1"
 DISCLAIMER = (
@@ -71,11 +84,75 @@ def _key_url(key: str) -> str:
         return f"https://pubmed.ncbi.nlm.nih.gov/{key[5:]}/"
     if key.startswith("NCT"):
         return f"https://clinicaltrials.gov/study/{key}"
-    if key.startswith(SAFETY_KEY_PREFIX):
-        return "#safety-considerations"
-    if key == MOA_KEY:
-        return "#why-is-this-prediction-reasonable"
+    if key.startswith(SAFETY_KEY_PREFIX) or key == MOA_KEY:
+        return f"#{item_anchor(key)}"
     return f"https://trialsearch.who.int/Trial2.aspx?TrialID={key}"
+
+
+# --- anchors: every citation lands on its item ---------------------------------------------------------
+
+
+def item_anchor(key: str) -> str:
+    """The in-page id of a cited item: ``moa``, ``safety-w1``, ``pmid-21300040``, ``nct01821560``.
+
+    Ids are lower-case letters, digits and hyphens only (what :func:`safe_url` lets into a link). A
+    safety key of upper-case letters and digits maps to itself in lower case; any other safety key
+    (lower-case letters, '_', '.', '-') also gets a short hash of its spelling, so that two keys of
+    one pack (``W1`` and ``w1``) never share an anchor. Registry ids are canonical, so their slug is
+    unique as it is.
+    """
+    if key == MOA_KEY:
+        return "moa"
+    if key.startswith(SAFETY_KEY_PREFIX):
+        name = key[len(SAFETY_KEY_PREFIX):]
+        if re.fullmatch(r"[A-Z0-9]+", name):
+            return f"safety-{name.lower()}"
+        return f"safety-{_slug(name)}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    if key.startswith("PMID:"):
+        return f"pmid-{_slug(key[5:])}"
+    return _slug(key)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "item"
+
+
+class Anchors:
+    """Where each trial and article of the report is listed, so that a citation links to its row.
+
+    An item is listed in the tables of every drafted indication that holds it. Its first row (in
+    rank order) gets the plain anchor (``#pmid-21300040``); a later copy under another indication
+    gets ``#rank-2-pmid-21300040``, and a statement of that indication links to its own copy. A key
+    listed nowhere in the report (an item of an indication that was not drafted) links to its
+    registry or PubMed page instead.
+    """
+
+    def __init__(self, pack: EvidencePack, ranks: Sequence[int]) -> None:
+        self._rows: dict[tuple[int, str], str] = {}
+        self._first: dict[str, str] = {}
+        by_rank = {i.rank: i for i in pack.predicted_indications}
+        for rank in sorted(ranks):
+            indication = by_rank[rank]
+            for key in [t.key for t in indication.trials] + [a.key for a in indication.articles]:
+                if (rank, key) in self._rows:
+                    continue
+                base = item_anchor(key)
+                anchor = base if key not in self._first else f"rank-{rank}-{base}"
+                self._first.setdefault(key, anchor)
+                self._rows[(rank, key)] = anchor
+
+    def row(self, rank: int, key: str) -> str:
+        """The id of ``key``'s row in the tables of indication ``rank``."""
+        return self._rows[(rank, key)]
+
+    def cite(self, rank: int, key: str) -> MarkdownSafe | None:
+        """The link of a citation of ``key`` in a statement of indication ``rank``."""
+        if normalise_key(key) != key:
+            return None
+        if key.startswith(SAFETY_KEY_PREFIX) or key == MOA_KEY:
+            return key_url(key)
+        anchor = self._rows.get((rank, key)) or self._first.get(key)
+        return safe_url(f"#{anchor}") if anchor else key_url(key)
 
 
 @dataclass(frozen=True)
@@ -104,28 +181,29 @@ def _jurisdictions() -> dict[str, Any]:
     return json.loads(text)["jurisdictions"]  # type: ignore[no-any-return]
 
 
-def _statement(statement: Statement) -> dict[str, Any]:
-    """A statement as the templates print it; its keys in canonical form, so each links by its id."""
+def _statement(statement: Statement, rank: int, anchors: Anchors) -> dict[str, Any]:
+    """A statement as the templates print it; its keys in canonical form, each linked to its item's row."""
     keys = [normalise_key(k) or k for k in statement.keys]
     return {"text": statement.text, "background": statement.support is Support.BACKGROUND,
-            "cites": [{"key": k, "url": key_url(k)} for k in keys], "quotes": list(statement.quotes)}
+            "cites": [{"key": k, "url": anchors.cite(rank, k)} for k in keys], "quotes": list(statement.quotes)}
 
 
-def _sections(outcome: IndicationOutcome) -> dict[str, Any] | None:
+def _sections(outcome: IndicationOutcome, anchors: Anchors) -> dict[str, Any] | None:
     if outcome.sections is None:
         return None
-    sections = outcome.sections
+    sections, rank = outcome.sections, outcome.rank
     return {
-        "paragraphs": [[_statement(s) for s in p.statements] for p in sections.mechanistic_rationale.paragraphs],
+        "paragraphs": [[_statement(s, rank, anchors) for s in p.statements]
+                       for p in sections.mechanistic_rationale.paragraphs],
         "decision": sections.conclusion.decision.value,
-        "rationale": [_statement(s) for s in sections.conclusion.rationale],
-        "next_steps": [_statement(s) for s in sections.conclusion.next_steps],
+        "rationale": [_statement(s, rank, anchors) for s in sections.conclusion.rationale],
+        "next_steps": [_statement(s, rank, anchors) for s in sections.conclusion.next_steps],
     }
 
 
-def counted(count: int, noun: str) -> str:
-    """'1 trial', '0 trials': a report reads as prose, not as a form with '(s)' in it."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 trial', '0 trials', '2 searches': a report reads as prose, not as a form with '(s)' in it."""
+    return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
 
 
 def _withheld_summary(assessment: IndicationAssessment) -> str:
@@ -136,28 +214,100 @@ def _withheld_summary(assessment: IndicationAssessment) -> str:
             f"{assessment.decision_ceiling.value}. No drafted decision is shown.")
 
 
+# --- evidence tables: title, relevance, results and key finding of every item ---------------------------
+
+RELEVANCE_LABELS = {Relevance.DIRECT: "Direct", Relevance.RELATED: "Related", Relevance.UNRELATED: "Unrelated",
+                    Relevance.UNKNOWN: "Not graded"}
+OUTCOME_LABELS = {OutcomeResult.MET: "Met", OutcomeResult.NOT_MET: "Not met", OutcomeResult.MIXED: "Mixed",
+                  OutcomeResult.UNKNOWN: "Unknown"}
+NO_FINDING = "no finding in the pack"
+
+
+def _verified_keys(outcome: IndicationOutcome | None) -> list[str]:
+    """Every key the indication's verified sections cite, canonical, in reading order, each once."""
+    if outcome is None or outcome.sections is None:
+        return []
+    keys = (normalise_key(k) or k for _, s in outcome.sections.statements() for k in s.keys)
+    return list(dict.fromkeys(keys))
+
+
+def _verified_quotes(outcome: IndicationOutcome | None, texts: dict[str, str]) -> dict[str, list[str]]:
+    """Key -> the quotes of verified statements that cite it and occur in its own text.
+
+    A statement citing several items may quote any of them, so each quote is given to the cited items
+    whose text holds it. Withheld sections are never read: their text failed verification.
+    """
+    found: dict[str, list[str]] = {}
+    if outcome is None or outcome.sections is None:
+        return found
+    for _, statement in outcome.sections.statements():
+        for key in (normalise_key(k) or k for k in statement.keys):
+            for quote in statement.quotes:
+                if key in texts and quote_in(quote, texts[key]) and quote not in found.get(key, []):
+                    found.setdefault(key, []).append(quote)
+    return found
+
+
+def _finding(summary: str | None, quotes: list[str]) -> dict[str, Any]:
+    """The pack's own summary of what an item found; else the verified quotes from it; else a plain gap."""
+    if summary:
+        return {"text": summary, "quotes": [], "from": "pack"}
+    if quotes:
+        return {"text": None, "quotes": quotes, "from": "quotes"}
+    return {"text": NO_FINDING, "quotes": [], "from": None}
+
+
+def _results(trial: Trial) -> str:
+    results = trial.results
+    if results is None:
+        return "Unknown"
+    label = OUTCOME_LABELS[results.primary_outcome]
+    posted = {True: "results posted", False: "no results posted", None: ""}[results.posted]
+    return f"{label}, {posted}" if posted else label
+
+
+def _trial_row(trial: Trial, anchor: str, quotes: list[str]) -> dict[str, Any]:
+    summary = (trial.results.summary if trial.results and trial.results.summary else None) or trial.summary
+    return {"id": trial.registry_id, "anchor": anchor, "url": key_url(trial.registry_id), "phase": trial.phase.label,
+            "status": trial.status.label, "enrollment": "unknown" if trial.enrollment is None else str(trial.enrollment),
+            "dates": " to ".join(d for d in (trial.start_date, trial.completion_date) if d) or "unknown",
+            "title": trial.title or "no title in the pack", "duplicate_of": trial.duplicate_of,
+            "relevance": RELEVANCE_LABELS[trial.relevance], "results": _results(trial),
+            "finding": _finding(summary, quotes)}
+
+
+def _article_row(article: Article, anchor: str, quotes: list[str]) -> dict[str, Any]:
+    return {"pmid": article.pmid, "anchor": anchor, "url": key_url(article.key), "year": article.year or "",
+            "type": article.study_type.label if article.study_type else "", "journal": article.journal or "",
+            "title": article.title or "no title in the pack", "relevance": RELEVANCE_LABELS[article.relevance],
+            "finding": _finding(article.summary, quotes)}
+
+
 def _indication(pack: EvidencePack, outcome: IndicationOutcome | None, assessment: IndicationAssessment,
-                rank: int) -> dict[str, Any]:
+                rank: int, anchors: Anchors | None = None) -> dict[str, Any]:
     indication = next(i for i in pack.predicted_indications if i.rank == rank)
+    anchors = anchors or Anchors(pack, [rank])
+    texts = {t.key: trial_text(t) for t in indication.trials} | {a.key: article_text(a) for a in indication.articles}
+    quotes = _verified_quotes(outcome, texts)
+    cited = _verified_keys(outcome)
+    decision = outcome.sections.conclusion.decision if outcome and outcome.sections else None
     return {
         "rank": rank,
         "disease": indication.disease_name,
         "score": "not in the pack" if indication.score is None else f"{indication.score:.2%}",
         "assessment": assessment,
-        "trials": [{"id": t.registry_id, "url": key_url(t.registry_id), "phase": t.phase.label,
-                    "status": t.status.label, "enrollment": "unknown" if t.enrollment is None else str(t.enrollment),
-                    "dates": " to ".join(d for d in (t.start_date, t.completion_date) if d) or "unknown",
-                    "title": t.title or "", "duplicate_of": t.duplicate_of} for t in indication.trials],
-        "articles": [{"pmid": a.pmid, "url": key_url(a.key), "year": a.year or "", "type": a.study_type.label
-                      if a.study_type else "", "journal": a.journal or "", "title": a.title or ""}
-                     for a in indication.articles],
+        "trials": [_trial_row(t, anchors.row(rank, t.key), quotes.get(t.key, [])) for t in indication.trials],
+        "articles": [_article_row(a, anchors.row(rank, a.key), quotes.get(a.key, [])) for a in indication.articles],
         "status": outcome.status.value if outcome else "not drafted",
         "drafted": outcome is not None,
         "withheld": outcome is not None and outcome.status is DraftStatus.WITHHELD,
         "withheld_reason": outcome.withheld_reason if outcome else None,
         "withheld_summary": _withheld_summary(assessment),
-        "sections": _sections(outcome) if outcome else None,
+        "sections": _sections(outcome, anchors) if outcome else None,
         "accepted_at": outcome.accepted_at if outcome else None,
+        "safety_cited": _safety_cited(pack, cited),
+        "plan_due": plan_due(decision),
+        "monitoring": [vars(step) | {"url": key_url(step.key)} for step in monitoring_plan(pack, cited, decision)],
     }
 
 
@@ -178,13 +328,78 @@ def _market(pack: EvidencePack) -> dict[str, Any]:
     }
 
 
+# --- safety, mechanism, searches ---------------------------------------------------------------------
+
+
+def _safety_item(key: str, pack: EvidencePack) -> dict[str, Any]:
+    item = pack.safety_items()[key]
+    return {"key": key, "anchor": item_anchor(key), "url": key_url(key), "kind": describe_kind(item),
+            "text": item.text, "source": item.source or ""}
+
+
 def _safety(pack: EvidencePack) -> dict[str, Any]:
-    groups: dict[str, list[dict[str, str]]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     if pack.safety is not None:
-        for (section, item), line in zip(pack.safety.items(), safety_lines(pack), strict=True):
+        for section, item in pack.safety.items():
             groups.setdefault(section.replace("_", " ").capitalize(), []).append(
-                {"key": line.key, "kind": line.section, "text": item.text, "source": item.source or ""})
-    return {"has_data": pack.has_safety_data(), "groups": groups}
+                _safety_item(item.citation_key, pack))
+    return {"has_data": pack.has_safety_data(), "groups": groups, "count": sum(len(g) for g in groups.values())}
+
+
+def _safety_cited(pack: EvidencePack, cited: Sequence[str]) -> list[dict[str, Any]]:
+    """The safety items an indication's verified sections cite, in the order they first cite them."""
+    items = pack.safety_items()
+    return [_safety_item(key, pack) for key in cited if key in items]
+
+
+def _mechanism(pack: EvidencePack) -> dict[str, Any]:
+    return {"text": pack.drug.mechanism_of_action, "source": pack.drug.mechanism_source}
+
+
+def _status(entry: QueryLogEntry) -> str:
+    return " ".join((entry.result_status or "no status recorded").replace("_", " ").split())
+
+
+def _searches(pack: EvidencePack) -> list[dict[str, Any]]:
+    """The query log in one line: per source and topic, how many searches, what they found, which failed.
+
+    Searches of one source for one topic (a registry queried per indication) are one entry, so the line
+    stays short; a failure is never folded away: each is counted and its status named.
+    """
+    groups: dict[tuple[str, str | None], list[QueryLogEntry]] = {}
+    for entry in pack.meta.query_log:
+        topic = entry.resolved_topic
+        groups.setdefault((entry.source, topic.value if topic else None), []).append(entry)
+    rows = []
+    for (source, topic), entries in groups.items():
+        ran = [e for e in entries if e.succeeded]
+        failed = [e for e in entries if not e.succeeded]
+        parts = [counted(len(entries), "search", "searches")] if len(entries) > 1 else []
+        counts = [e.result_count for e in ran if e.result_count is not None]
+        if counts:
+            parts.append(counted(sum(counts), "result"))
+        elif ran and all(_status(e) == "not found" for e in ran):
+            parts.append("nothing found")
+        elif ran:
+            parts.append("ran")
+        statuses = ", ".join(dict.fromkeys(_status(e) for e in failed))
+        failure = f"{len(failed)} failed ({statuses})" if len(entries) > 1 and failed else (
+            f"failed ({statuses})" if failed else None)
+        rows.append({"source": source, "topic": topic, "found": ", ".join(parts), "failed": failure})
+    return rows
+
+
+def _data_gaps(pack: EvidencePack) -> list[str]:
+    """The pack's data gaps, then one per query that did not run: a failed search is not an empty one."""
+    gaps = [gap.item for gap in pack.meta.data_gaps]
+    for entry in pack.meta.query_log:
+        if not entry.succeeded:
+            topic = entry.resolved_topic
+            query = " ".join((entry.query or "").split())
+            what = f"{entry.source} search" + (f" for \u201c{query}\u201d" if query else "")
+            gaps.append(f"The {what}{f' ({topic.value})' if topic else ''} did not complete ({_status(entry)}): "
+                        "what it would have found is unknown.")
+    return gaps
 
 
 def finding_position(finding: Finding, sections: IndicationSections | None) -> str:
@@ -230,7 +445,8 @@ def build_context(result: DraftResult, *, report_date: dt.date, pack_sha256: str
                   replayed_from: str | None = None) -> dict[str, Any]:
     pack, assessment = result.pack, result.assessment
     outcomes = {o.rank: o for o in result.outcomes}
-    drafted = [_indication(pack, outcomes[r], assessment.for_rank(r), r) for r in sorted(outcomes)]
+    anchors = Anchors(pack, sorted(outcomes))
+    drafted = [_indication(pack, outcomes[r], assessment.for_rank(r), r, anchors) for r in sorted(outcomes)]
     further = [_indication(pack, None, a, a.rank) for a in assessment.indications if a.rank not in outcomes]
     top = drafted[0] if drafted else _indication(pack, None, assessment.indications[0], assessment.indications[0].rank)
     original = "; ".join(pack.drug.original_indications) or "its licensed indications"
@@ -247,7 +463,10 @@ def build_context(result: DraftResult, *, report_date: dt.date, pack_sha256: str
         "indication_count": len(pack.predicted_indications),
         "market": _market(pack),
         "safety": _safety(pack),
-        "data_gaps": [gap.item for gap in pack.meta.data_gaps],
+        "mechanism": _mechanism(pack),
+        "data_cutoff": pack.meta.data_cutoff.isoformat() if pack.meta.data_cutoff else None,
+        "searches": _searches(pack),
+        "data_gaps": _data_gaps(pack),
         "status": result.status.value,
         "findings": _findings(result.outcomes),
         "checks": CHECKS,
@@ -273,6 +492,16 @@ def _sentence(text: object) -> str:
     return str(text)[:1].upper() + str(text)[1:]
 
 
+def hex_groups(digest: str, size: int = 4) -> str:
+    """A hash prefix in groups of four ('de03 8157 4213 4eb0'), as key fingerprints are printed.
+
+    Easier to compare by eye, and never shaped like an identifier: written whole, a digest that
+    starts with letters and goes on with six digits or more ('de03815742134eb0') reads as a
+    registry-like id, and the report would fail its own lint.
+    """
+    return " ".join(digest[i:i + size] for i in range(0, len(digest), size))
+
+
 @lru_cache(maxsize=2)
 def _environment(markdown: bool) -> jinja2.Environment:
     """The report environments; both escape every value they print, each for its own language.
@@ -296,6 +525,7 @@ def _environment(markdown: bool) -> jinja2.Environment:
         env.filters["cell"] = md_cell
         env.filters["code"] = md_code
     env.filters["sentence"] = _sentence
+    env.filters["hexgroups"] = hex_groups
     env.filters["counted"] = counted
     return env
 
@@ -316,6 +546,7 @@ def build_record(result: DraftResult, context: dict[str, Any]) -> dict[str, Any]
     and span. Only the report pages withhold model text.
     """
     indications = []
+    plans = {ind["rank"]: ind["monitoring"] for ind in context["drafted"]}
     for outcome in result.outcomes:
         a = result.assessment.for_rank(outcome.rank)
         indications.append({
@@ -327,13 +558,15 @@ def build_record(result: DraftResult, context: dict[str, Any]) -> dict[str, Any]
             "sections": outcome.sections.model_dump(mode="json") if outcome.sections else None,
             "findings": [f.as_dict() for f in outcome.verification.findings
                          if outcome.status is not DraftStatus.WITHHELD or f.severity.value == "error"],
+            "monitoring_plan": [{k: step[k] for k in ("key", "action", "what", "why", "source")}
+                                for step in plans.get(outcome.rank, [])],
         })
     return {
         "schema": RECORD_SCHEMA,
         "status": result.status.value,
         "date": context["date"],
         "pack": {"pack_id": context["pack_id"], "sha256": context["pack_sha256"], "drug": result.pack.drug.inn,
-                 "jurisdiction": result.pack.jurisdiction.country},
+                 "jurisdiction": result.pack.jurisdiction.country, "data_cutoff": context["data_cutoff"]},
         "model": result.model,
         "prompts": {"versions": result.prompts.versions, "fingerprint": result.prompts.fingerprint},
         "rule_table": context["rule_table"],
@@ -354,12 +587,19 @@ def combined_verification(result: DraftResult) -> Verification:
 
 
 REPORT_FORMATS = ("md", "json", "html")
+OUTPUT_FORMATS = REPORT_FORMATS + SITE_FORMATS  # what --format accepts; the site formats are opt-in
+
+
+def report_outputs(report: Report, out_dir: Path, stem: str, formats: Sequence[str]) -> dict[Path, str]:
+    """Each requested format's file and text; the site formats (Jekyll, FHIR) are rendered only when asked for."""
+    texts = {"md": lambda: report.markdown, "json": lambda: report.record_json, "html": lambda: report.html}
+    return {out_dir / output_name(stem, fmt): texts[fmt]() if fmt in texts else site_text(report, fmt, stem, formats)
+            for fmt in formats}
 
 
 def write_report(report: Report, out_dir: Path, stem: str, formats: Sequence[str] = REPORT_FORMATS) -> list[Path]:
     """Each output written to a temporary file and renamed: a killed run never leaves half a report."""
-    texts = {"md": report.markdown, "json": report.record_json, "html": report.html}
-    return [write_text_atomic(out_dir / f"{stem}.{fmt}", texts[fmt]) for fmt in formats]
+    return [write_text_atomic(path, text) for path, text in report_outputs(report, out_dir, stem, formats).items()]
 
 
 def assemble(result: DraftResult, *, report_date: dt.date, pack_sha256: str | None = None,

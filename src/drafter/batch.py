@@ -37,7 +37,8 @@ from typing import Any
 
 import openai
 
-from drafter.assemble import assemble, pack_fingerprint
+from drafter.assemble import assemble, pack_fingerprint, report_outputs
+from drafter.site_formats import output_name
 from drafter.cache import ResponseCache
 from drafter.drafting import (
     DEFAULT_MAX_INDICATIONS,
@@ -312,8 +313,7 @@ def already_done(out_dir: Path, pack_id: str, key: str) -> dict[str, Any] | None
 
 def report_texts(report: Any, out_dir: Path, stem: str, formats: Sequence[str]) -> dict[Path, str]:
     """A report's files and their texts (the same mapping as :func:`drafter.assemble.write_report`)."""
-    texts = {"md": lambda: report.markdown, "json": lambda: report.record_json, "html": lambda: report.html}
-    return {out_dir / f"{stem}.{fmt}": texts[fmt]() for fmt in formats}
+    return report_outputs(report, out_dir, stem, formats)
 
 
 STICKY = ("withheld", "failed")  # statuses a rerun keeps until asked to draft again
@@ -358,7 +358,7 @@ class _Batch:
     def _overwrites_input(self, pack_id: str) -> Path | None:
         """The first output of this pack that would replace one of the run's input files, if any."""
         for fmt in self.settings.formats:
-            target = self.out_dir / f"{pack_id}.{fmt}"
+            target = self.out_dir / output_name(pack_id, fmt)
             if os.path.realpath(target) in self.input_paths:
                 return target
         return None

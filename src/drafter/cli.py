@@ -268,7 +268,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 # --- draft ------------------------------------------------------------------------------------------
 
-FORMATS = ("md", "json", "html")
+FORMATS = ("md", "json", "html", "jekyll", "fhir")  # drafter.assemble.OUTPUT_FORMATS, without importing it at start-up
 
 
 def _parse_formats(text: str) -> list[str]:
@@ -521,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("packs", nargs="+", metavar="PACK", help="pack files, directories or globs")
     p.add_argument("-o", "--out", "--output", dest="out", required=True, metavar="DIR")
     p.add_argument("--dry-run", action="store_true", help="count calls and estimate tokens; call nothing")
-    p.add_argument("--format", default="md,json,html", help="comma-separated: md, json, html (default: all)")
+    p.add_argument("--format", default="md,json,html", help="comma-separated: md, json, html, jekyll, fhir (default: md,json,html)")
     p.add_argument("--replay", metavar="CASSETTE", help="serve model responses from a recorded cassette (no key needed)")
     p.add_argument("--model", help=f"model name (default: ${MODEL_ENV} or {DEFAULT_MODEL})")
     p.add_argument("--max-repairs", type=int, default=2, metavar="N")
@@ -545,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replay", metavar="CASSETTE", help="serve model responses from a recorded cassette")
     p.add_argument("--cache", metavar="DIR", help="response cache (default: OUT/.cache)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
-    p.add_argument("--format", default="md,json,html", help="comma-separated: md, json, html (default: all)")
+    p.add_argument("--format", default="md,json,html", help="comma-separated: md, json, html, jekyll, fhir (default: md,json,html)")
     p.add_argument("--model", help=f"model name (default: ${MODEL_ENV} or {DEFAULT_MODEL})")
     p.add_argument("--max-repairs", type=int, default=2, metavar="N")
     p.add_argument("--max-indications", type=int, default=DEFAULT_MAX_INDICATIONS, metavar="N")

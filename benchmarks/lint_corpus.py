@@ -57,6 +57,8 @@ class Entry:
     pack: Path
     clean: bool | None  # the manifest's flag; None if the manifest does not list the report
     safety_basis: str | None = None  # the manifest's: "report_says_unavailable" or "unknown:..."
+    ids_in_no_table: tuple[str, ...] = ()  # the manifest's independent flags
+    safety_assertions: int = 0
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Outcome:
 
     entry: Entry
     errors: list[Finding] = field(default_factory=list)
+    unchecked: list[Finding] = field(default_factory=list)
     load_failure: str | None = None
     language: str | None = None
     seconds: float = 0.0
@@ -80,7 +83,9 @@ def corpus_entries(corpus: Path) -> list[Entry]:
         try:
             records = json.loads(manifest.read_text(encoding="utf-8"))["reports"]
             return [Entry(Path(r["report"]).stem, corpus / r["report"], corpus / r["pack"], r.get("clean"),
-                          r.get("safety_basis")) for r in records]
+                          r.get("safety_basis"), tuple(r.get("independent_flags", {}).get("ids_in_no_table", ())),
+                          int(r.get("independent_flags", {}).get("safety_assertions_without_data", 0)))
+                    for r in records]
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemExit(f"{manifest}: expected {{'reports': [{{'report', 'pack', 'clean'}}, ...]}} ({exc})") from None
     reports = sorted((corpus / "reports").glob("*.md"))
@@ -108,6 +113,7 @@ def lint_entry(entry: Entry, *, whole_page: bool = False) -> Outcome:
     verification = Verifier(loaded.pack).verify_markdown(text)
     outcome.seconds = time.perf_counter() - start
     outcome.errors = verification.errors
+    outcome.unchecked = verification.unchecked
     return outcome
 
 
@@ -125,7 +131,7 @@ def finding_records(outcomes: Sequence[Outcome]) -> Iterator[dict[str, Any]]:
     for outcome in outcomes:
         for finding in outcome.errors:
             yield {"report": outcome.entry.name, "line": finding_line(finding), "code": finding.code,
-                   "message": finding.message, "span": finding.span}
+                   "message": finding.message, "span": finding.span, "section": finding.section}
 
 
 def sample_keys(outcomes: Sequence[Outcome], n: int, seed: int) -> list[tuple[str, int | None, str]]:
@@ -183,6 +189,12 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
                          "median": statistics.median(group) if group else None,
                          "p90": _p90(group) if group else None, "max": max(group) if group else None}
     times = [o.seconds * 1000 for o in linted]
+    flagged_ids = [(o, key) for o in linted for key in o.entry.ids_in_no_table]
+    ids_found = sum(1 for o, key in flagged_ids if any(
+        f.code in ("ID_UNKNOWN", "ID_MALFORMED") and key.removeprefix("PMID:") in f"{f.span} {f.message}"
+        for f in o.errors))
+    safety_flagged = [o for o in linted if o.entry.safety_assertions]
+    safety_found = sum(1 for o in safety_flagged if any(f.code.startswith("SAFETY_") for f in o.errors))
     return {
         "reports": len(outcomes), "linted": len(linted),
         "load_failures": {o.entry.name: o.load_failure for o in outcomes if o.load_failure is not None},
@@ -194,6 +206,10 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "no_error": sum(1 for n in errors if n == 0),
         "by_manifest_flag": groups,
         "lint_ms_median": round(statistics.median(times), 2) if times else None,
+        "unchecked_total": sum(len(o.unchecked) for o in linted),
+        "unchecked_by_code": dict(Counter(f.code for o in linted for f in o.unchecked).most_common()),
+        "manifest_ids_found_as_errors": [ids_found, len(flagged_ids)],
+        "manifest_safety_reports_with_a_safety_error": [safety_found, len(safety_flagged)],
     }
 
 
@@ -217,6 +233,12 @@ def print_summary(outcomes: Sequence[Outcome], corpus: Path, *, whole_page: bool
     print("errors by code:")
     for code, count in s["by_code"].items():
         print(f"  {count:5d}  {code}")
+    print(f"unchecked (the pack cannot decide; not errors): {s['unchecked_total']}: "
+          + ", ".join(f"{code} {n}" for code, n in s["unchecked_by_code"].items()))
+    ids_found, ids_flagged = s["manifest_ids_found_as_errors"]
+    safety_found, safety_flagged = s["manifest_safety_reports_with_a_safety_error"]
+    print(f"manifest's independent flags still errors: ids in no table {ids_found} of {ids_flagged}; "
+          f"reports with safety assertions without data that draw a safety error {safety_found} of {safety_flagged}")
     print(f"lint time per report: median {s['lint_ms_median']} ms (verify_markdown, pack index included)")
 
 

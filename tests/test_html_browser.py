@@ -164,13 +164,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 # ``h1,h2,h3,h4,p,li{overflow-wrap:break-word}`` added to the page's style (a table that does not stack
 # scrolls inside its own box; prose breaks a word only when it cannot fit), every case below passes
 # (checked on this template, and on the one before the merge) and the other cases still do.
-KNOWN_OVERFLOW = {
-    ("hydroxychloroquine-gb", "phone"): "the further-predictions table (six columns) does not stack into cards: 525 px",
-    ("baclofen-uk-withheld", "phone"): "the findings table's locations (mechanistic_rationale.paragraphs[0]..."
-                                       ") are unbreakable words: 869 px",
-    ("long-words", "phone"): "a 90-character drug name does not break in headings and prose: 1925 px",
-    ("long-words", "desktop"): "a 90-character drug name does not break in headings and prose: 2069 px",
-}
+KNOWN_OVERFLOW: dict[tuple[str, str], str] = {}  # (page, width) -> cause; none known today
 CASES = [pytest.param(stem, width, id=f"{stem}-{width}",
                       marks=[pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_OVERFLOW[stem, width])]
                       if (stem, width) in KNOWN_OVERFLOW else [])

@@ -37,6 +37,7 @@ DISTRIBUTION = "drafter-txgnn"  # the name on PyPI ("drafter" is another project
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_UNCHECKED = 3  # verify: no error, but claims the pack cannot prove or disprove (lint of rebuilt packs)
 
 
 def _err(line: str) -> None:
@@ -259,8 +260,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             for finding in result.findings:
                 print(f"{path}: {finding}")
             print(f"{path}: {result.summary()} against {args.pack}")
-        if not result.ok and status == EXIT_OK:
-            status = EXIT_CHECK_FAILED
+        if status in (EXIT_OK, EXIT_UNCHECKED) and result.exit_code:
+            status = EXIT_CHECK_FAILED if result.exit_code == EXIT_CHECK_FAILED else EXIT_UNCHECKED
     if args.json:
         print(json.dumps(records, indent=2, ensure_ascii=False))
     return status

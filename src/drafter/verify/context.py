@@ -21,6 +21,7 @@ class Where:
     section: str
     rank: int | None
     statement: str
+    lead: str = ""  # lint: the line that introduces a list item ('**Contraindications:**'), read as its context
 
 
 @dataclass(frozen=True)

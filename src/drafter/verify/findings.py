@@ -13,8 +13,17 @@ from typing import Any
 
 
 class Severity(StrEnum):
+    """How much a finding weighs.
+
+    ``unchecked`` is lint's: a claim the pack can neither prove nor disprove because the pack itself
+    says it does not know (safety or licences never searched, a table cut at its row cap). It is
+    reported and makes a verification fail, but it is not an error: the reader must check it
+    elsewhere, and a count of errors stays a count of faults. Drafted statements never get it.
+    """
+
     ERROR = "error"
     WARNING = "warning"
+    UNCHECKED = "unchecked"
 
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -107,18 +116,29 @@ class Verification:
         return [f for f in self.findings if f.severity is Severity.WARNING]
 
     @property
+    def unchecked(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.UNCHECKED]
+
+    @property
     def ok(self) -> bool:
-        return not self.errors
+        """Verified: no error and nothing left unchecked (an unchecked claim is not a verified one)."""
+        return not self.errors and not self.unchecked
+
+    @property
+    def exit_code(self) -> int:
+        """``drafter verify``'s status for this text: 1 errors, 3 only unchecked findings, 0 verified."""
+        return 1 if self.errors else 3 if self.unchecked else 0
 
     def codes(self) -> list[str]:
         return sorted(f.code for f in self.findings)
 
     def summary(self) -> str:
-        return f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+        unchecked = f", {len(self.unchecked)} unchecked" if self.unchecked else ""
+        return f"{len(self.errors)} error(s), {len(self.warnings)} warning(s){unchecked}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "errors": len(self.errors), "warnings": len(self.warnings),
-                "findings": [f.as_dict() for f in self.findings]}
+                "unchecked": len(self.unchecked), "findings": [f.as_dict() for f in self.findings]}
 
 
 def iter_codes() -> Iterator[tuple[str, Severity, str]]:

@@ -19,6 +19,7 @@ from drafter.verify.index import PackIndex
 from drafter.verify.quotes import quote_in
 from drafter.verify.page import is_english, language_hint, report_text
 from drafter.verify.reading import normal
+from drafter.verify.lint_scope import scope_findings
 from drafter.verify.levels import check_decision, check_level_conflicts
 from drafter.verify.sentences import check_text
 from drafter.verify.trial_facts import check_trial_facts, fact_verdict
@@ -28,6 +29,8 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 
 
 _LANGUAGE_SAMPLE = 6000
+_BLOCKQUOTE = re.compile(r"^(?:\s{0,3}>)+")
+_LIST_ITEM = re.compile(r"^(?:\s{0,3}>)*\s*(?:[-*+]|\d{1,2}[.)])\s+")
 _SOURCE_QUOTE = re.compile(r"^\s*>\s*Source text:")
 _QUOTED = re.compile(r'"([^"]*)"')
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_\[\]<>|~#=+\-.!()])")
@@ -74,6 +77,7 @@ def verify_text(index: PackIndex, text: str) -> Verification:
     # No indication is in context until the report names one, unless the pack has only one.
     rank: int | None = min(index.indications) if len(index.indications) == 1 else None
     section = ""
+    lead = ""  # the paragraph line a list item hangs from
     header: list[str] | None = None
     lines = normal(text).splitlines()
     # drafter's own reports quote each statement's sources beneath it: those words are the pack's, not
@@ -84,6 +88,7 @@ def verify_text(index: PackIndex, text: str) -> Verification:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             header = None
+            lead = ""
             continue
         if _TABLE_SEPARATOR.match(line):
             continue
@@ -99,13 +104,17 @@ def verify_text(index: PackIndex, text: str) -> Verification:
                 named = index.named_ranks(line)
                 if named:
                     rank = named[-1]
-        where = Where(f"line {number}", section, rank, line.strip())
+        is_item = bool(_LIST_ITEM.match(line))
+        if not is_row and not is_item:
+            lead = line.strip()
+        where = Where(f"line {number}", section, rank, line.strip(), f"{section}. {lead if is_item else ''}")
         if is_row:
             rank = check_row(findings, _cells(line), header, where, rank)
         else:
-            check_text(findings, line, where, lint)
+            # A blockquote's '>' is markup: read as prose it would make '> No registered trials' a bound.
+            check_text(findings, _BLOCKQUOTE.sub(lambda m: " " * len(m.group(0)), line), where, lint)
     check_level_conflicts(findings)
-    return Verification(tuple(findings.items))
+    return Verification(tuple(scope_findings(index.pack, index.assessment, findings.items)))
 
 
 def check_row(findings: Findings, cells: list[str], header: list[str] | None, where: Where,

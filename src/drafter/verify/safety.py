@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
+from drafter.verify.lint_scope import (drug_named_near, in_open_question, name_as_word, requests_data, states_effect, verb_not_event, states_interaction,
+                                       states_population_risk)
+
+
+def _named(findings: Findings, sentence: str, citing: Citing) -> str:
+    """``sentence`` with the pack's names blanked; in lint, a blanked name still reads as a word
+    (lint_scope.name_as_word), so 'used for <name>, angina and arrhythmias' stays one list of uses."""
+    blanked = findings.index.blank_names(sentence)
+    return name_as_word(blanked) if citing.lint else blanked
 
 
 def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
@@ -12,14 +21,19 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
     for claim in vocabulary.absence_claims(sentence):
         supporting = [k for k, ids in findings.index.safety_absences.items() if claim.id in ids
                       and (citing.lint or k in citing.keys)]
+        if citing.lint and in_open_question(sentence, claim.start):
+            continue  # lint: 'data to assess whether levels are reachable without toxicity' (lint_scope)
         if citing.support is Support.BACKGROUND:
             findings.add("BACKGROUND_WITH_SAFETY", where, f"'{claim.text}' is a safety claim; it cannot be "
                      "background", claim.text)
         elif not supporting:
             findings.add("SAFETY_ABSENCE_CLAIM", where, f"'{claim.text}' claims an absence of risk that the "
                      "pack's safety data does not state", claim.text)
+    if citing.lint and requests_data(sentence):
+        return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
     reported: set[str] = set()
-    for mention in vocabulary.mentions(findings.index.blank_names(sentence)):
+    named = _named(findings, sentence, citing)
+    for mention in vocabulary.mentions(named):
         if mention.concept in reported:
             continue
         concept = vocabulary.concepts[mention.concept]
@@ -29,6 +43,17 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
             # 'enrolled adults, not children', 'is not removed by dialysis': a negated population
             # limits whom a sentence is about; it neither states a risk nor denies one.
             continue
+        if citing.lint and concept.category == "interaction" and not states_interaction(f"{sentence} {where.lead}"):
+            continue  # lint: a class named for its mechanism, as a comparator or a partner (lint_scope)
+        if citing.lint and verb_not_event(named, mention.start, mention.text):
+            continue  # lint: 'availability falls' (lint_scope)
+        if (citing.lint and concept.category in ("adverse_effect", "monitoring")
+                and not states_effect(f"{sentence} {where.lead}", mention.text)
+                and not (concept.category == "adverse_effect"
+                         and drug_named_near(findings.index.pack, sentence, mention.start, mention.end))):
+            continue  # lint: a symptom of the disease, a mechanism, a trial criterion (lint_scope)
+        if citing.lint and concept.category == "population" and not states_population_risk(f"{sentence} {where.lead}"):
+            continue  # lint: 'a paediatric case report', 'approved in adults and children' (lint_scope)
         reported.add(mention.concept)
         label = concept.label
         if citing.support is Support.BACKGROUND:
@@ -82,7 +107,7 @@ def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Ci
     """
     index = findings.index
     claims = [c for c in index.vocabulary.cue_claims(index.blank_names(sentence)) if c.concept is None]
-    if not claims:
+    if not claims or (citing.lint and requests_data(sentence)):
         return
     has_data = index.pack.has_safety_data()
     for claim in claims:

@@ -1,0 +1,115 @@
+"""Lint's 'unchecked' findings: what a pack says it does not know is neither proved nor an error.
+
+A pack rebuilt from a published report holds no safety data and says it does not know them (no
+safety query ran, its data gap calls the content unknown). Lint then reports a safety claim as
+``unchecked``: the verification fails (exit 3) but the claim is not counted as a fault. The same
+claim is an error when the pack knows it has no safety data, and always in drafted statements.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import drafter
+from drafter.cli import main
+from drafter.drafts import ReportDraft
+from drafter.pack.models import DataGap, EvidencePack, MarketStatus, QueryLogEntry
+from drafter.verify import Severity
+from drafter.verify.lint_scope import regulatory_unknown, safety_unknown
+
+ROOT = Path(__file__).resolve().parent.parent
+BACLOFEN = drafter.load_pack(ROOT / "examples" / "packs" / "baclofen.json")
+CLAIM = "## Nicotine Dependence\n\nBaclofen causes hepatotoxicity in smokers.\n"
+
+
+def _without_safety(*, gaps: list[DataGap], queries: list[QueryLogEntry]) -> EvidencePack:
+    meta = BACLOFEN.meta.model_copy(update={"data_gaps": gaps, "query_log": queries})
+    return BACLOFEN.model_copy(update={"safety": None, "meta": meta})
+
+
+REBUILT = _without_safety(
+    gaps=[DataGap(item="SmPC warnings / contraindications", impact="Unknown: rebuilt from the report's tables")],
+    queries=[QueryLogEntry(source="clinicaltrials", result_status="success")])
+KNOWN_GAP = _without_safety(
+    gaps=[DataGap(item="SmPC warnings / contraindications", impact="No SmPC warnings were available.")],
+    queries=[QueryLogEntry(source="clinicaltrials", result_status="success")])
+SEARCHED = _without_safety(gaps=[], queries=[QueryLogEntry(source="dailymed", result_status="not_found")])
+
+
+def test_a_pack_that_says_it_does_not_know_its_safety_data_is_told_apart() -> None:
+    assert safety_unknown(REBUILT)
+    assert not safety_unknown(KNOWN_GAP)  # the gap says what is missing: the pack knows there is none
+    assert not safety_unknown(SEARCHED)  # a safety search ran and found nothing
+    assert not safety_unknown(BACLOFEN)  # it holds safety data
+
+
+def test_lint_of_a_safety_claim_is_unchecked_only_where_the_pack_does_not_know() -> None:
+    unknown = drafter.verify_markdown(REBUILT, CLAIM)
+    assert [(f.code, f.severity) for f in unknown.findings] == [("SAFETY_NO_DATA", Severity.UNCHECKED)]
+    assert not unknown.errors and not unknown.ok and unknown.exit_code == 3
+    assert "unchecked" in unknown.findings[0].message
+    for pack in (KNOWN_GAP, SEARCHED):
+        known = drafter.verify_markdown(pack, CLAIM)
+        assert [(f.code, f.severity) for f in known.findings] == [("SAFETY_NO_DATA", Severity.ERROR)]
+        assert known.exit_code == 1
+
+
+def test_a_drafted_safety_claim_is_an_error_even_where_the_pack_does_not_know() -> None:
+    statement = {"text": "Baclofen causes hepatotoxicity in smokers.", "support": "pack", "keys": ["MOA"], "quotes": []}
+    draft = ReportDraft.model_validate({"indications": [{"rank": 2, "sections": {
+        "mechanistic_rationale": {"paragraphs": []},
+        "conclusion": {"decision": "Hold", "rationale": [statement], "next_steps": []}}}]})
+    result = drafter.verify(REBUILT, draft)
+    safety = [f for f in result.findings if f.code.startswith("SAFETY")]
+    assert [(f.code, f.severity) for f in safety] == [("SAFETY_NO_DATA", Severity.ERROR)]
+    assert not result.unchecked
+
+
+def test_a_rank_the_pack_does_not_hold_is_unchecked_but_a_wrong_rank_it_holds_is_an_error() -> None:
+    missing = drafter.verify_markdown(BACLOFEN, "## Nicotine Dependence\n\nNicotine dependence is ranked 7.\n")
+    assert [(f.code, f.severity) for f in missing.findings] == [("RANK_MISMATCH", Severity.UNCHECKED)]
+    wrong = drafter.verify_markdown(BACLOFEN, "## Nicotine Dependence\n\nNicotine dependence is ranked 1.\n")
+    assert [(f.code, f.severity) for f in wrong.findings] == [("RANK_MISMATCH", Severity.ERROR)]
+
+
+def test_a_licence_claim_is_unchecked_only_when_no_regulatory_search_ran() -> None:
+    text = "## Nicotine Dependence\n\nBaclofen is licensed by the MHRA for nicotine dependence.\n"
+    jurisdiction = BACLOFEN.jurisdiction.model_copy(update={"licences": [], "total_licences": None,
+                                                            "market_status": MarketStatus.UNKNOWN})
+    bare = BACLOFEN.model_copy(update={"jurisdiction": jurisdiction,
+                                       "meta": BACLOFEN.meta.model_copy(update={"query_log": []})})
+    assert regulatory_unknown(bare)
+    found = [f for f in drafter.verify_markdown(bare, text).findings if f.code.startswith("REGULATORY")]
+    assert found and all(f.severity is Severity.UNCHECKED for f in found)
+    searched = bare.model_copy(update={"meta": bare.meta.model_copy(update={
+        "query_log": [QueryLogEntry(source="MHRA products", result_status="not_found")]})})
+    assert not regulatory_unknown(searched)
+    found = [f for f in drafter.verify_markdown(searched, text).findings if f.code.startswith("REGULATORY")]
+    assert found and all(f.severity is Severity.ERROR for f in found)
+
+
+@pytest.mark.parametrize(("pack", "status"), [(REBUILT, 3), (KNOWN_GAP, 1)])
+def test_drafter_verify_exits_3_when_only_unchecked_findings_remain(tmp_path: Path, pack: EvidencePack,
+                                                                      status: int) -> None:
+    pack_file = tmp_path / "pack.json"
+    pack_file.write_text(pack.model_dump_json(), encoding="utf-8")
+    report = tmp_path / "report.md"
+    report.write_text(CLAIM, encoding="utf-8")
+    clean = tmp_path / "clean.md"
+    clean.write_text("## Nicotine Dependence\n\nBaclofen acts at GABA-B receptors.\n", encoding="utf-8")
+    assert main(["verify", "--pack", str(pack_file), str(clean)]) == 0
+    assert main(["verify", "--pack", str(pack_file), str(clean), str(report)]) == status
+    assert main(["verify", "--pack", str(pack_file), str(report), str(tmp_path / "missing.md")]) == 2
+
+
+def test_the_json_record_counts_unchecked_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pack_file = tmp_path / "pack.json"
+    pack_file.write_text(REBUILT.model_dump_json(), encoding="utf-8")
+    report = tmp_path / "report.md"
+    report.write_text(CLAIM, encoding="utf-8")
+    assert main(["verify", "--json", "--pack", str(pack_file), str(report)]) == 3
+    record = json.loads(capsys.readouterr().out)[0]
+    assert (record["ok"], record["errors"], record["unchecked"]) == (False, 0, 1)

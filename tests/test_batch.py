@@ -19,6 +19,8 @@ from tests.llm_server import ScriptedOpenAIServer, make_vcr
 
 EXAMPLES = ROOT / "examples" / "packs"
 BAD = ROOT / "tests" / "bad_packs" / "id_nct_too_short.json"
+# Counted, not written down: adding an example pack must not break these tests.
+N_EXAMPLES = len(list(EXAMPLES.glob("*.json")))
 
 
 def run_replayed(inputs: list[str | Path], out: Path, **options: object):
@@ -30,9 +32,9 @@ def run_replayed(inputs: list[str | Path], out: Path, **options: object):
 def test_batch_drafts_every_pack_and_a_second_run_redrafts_nothing(tmp_path: Path) -> None:
     first = run_replayed([EXAMPLES, BAD], tmp_path)
     counts = first.counts()
-    assert counts["verified"] == 5 and counts["bad_input"] == 1 and first.exit_code == 1
+    assert counts["verified"] == N_EXAMPLES and counts["bad_input"] == 1 and first.exit_code == 1
     lines = [json.loads(line) for line in (tmp_path / "summary.jsonl").read_text().splitlines()]
-    assert len(lines) == 6
+    assert len(lines) == N_EXAMPLES + 1
     bad = next(line for line in lines if line["status"] == "bad_input")
     assert "predicted_indications[0].trials[0].registry_id: found 'NCT123'" in bad["message"]
     good = next(line for line in lines if line["pack_id"] == "baclofen")
@@ -41,7 +43,7 @@ def test_batch_drafts_every_pack_and_a_second_run_redrafts_nothing(tmp_path: Pat
     before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.md")}
 
     second = run_replayed([EXAMPLES], tmp_path)
-    assert second.counts()["skipped"] == 5 and second.usage.requests == 0 and second.exit_code == 0
+    assert second.counts()["skipped"] == N_EXAMPLES and second.usage.requests == 0 and second.exit_code == 0
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.md")} == before  # nothing rewritten
 
 
@@ -56,15 +58,15 @@ def test_a_changed_pack_or_setting_is_redrafted_and_nothing_else(tmp_path: Path)
     result = run_replayed([packs], out)
     by_id = {o.pack_id: o for o in result.outcomes}
     assert by_id["tizanidine-gb"].status == "verified" and by_id["tizanidine-gb"].calls == 1
-    assert sorted(o.status for o in result.outcomes if o.pack_id != "tizanidine-gb") == ["skipped"] * 4
+    assert sorted(o.status for o in result.outcomes if o.pack_id != "tizanidine-gb") == ["skipped"] * (N_EXAMPLES - 1)
     changed_setting = run_replayed([packs], out, max_repairs=1)
-    assert changed_setting.counts()["verified"] == 5  # a different setting is a different run key
+    assert changed_setting.counts()["verified"] == N_EXAMPLES  # a different setting is a different run key
 
 
 def test_the_response_cache_makes_a_rerun_free(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "cache")
     run_replayed([EXAMPLES], tmp_path / "a", cache=cache)
-    assert cache.writes == 5
+    assert cache.writes == N_EXAMPLES
     # another output folder (nothing to skip), same cache: zero calls, and no cassette needed
     fresh = ResponseCache(tmp_path / "cache")
     server = ScriptedOpenAIServer([], lifetime=30)
@@ -72,8 +74,8 @@ def test_the_response_cache_makes_a_rerun_free(tmp_path: Path) -> None:
         client = openai.AsyncOpenAI(api_key="k", base_url="https://api.openai.com/v1", max_retries=0)
         result = draft_batch([EXAMPLES], tmp_path / "b", client=client, model=MODEL, report_date=REPORT_DATE,
                              cache=fresh)
-    assert result.usage.requests == 0 and result.usage.cached_responses == 5 and fresh.hits == 5
-    assert result.counts()["verified"] == 5
+    assert result.usage.requests == 0 and result.usage.cached_responses == N_EXAMPLES and fresh.hits == N_EXAMPLES
+    assert result.counts()["verified"] == N_EXAMPLES
     assert (tmp_path / "a" / "baclofen.md").read_text() == (tmp_path / "b" / "baclofen.md").read_text()
 
 
@@ -91,7 +93,7 @@ def test_dry_run_counts_calls_and_estimates_tokens_without_calling(tmp_path: Pat
     code = main(["batch", str(EXAMPLES), str(BAD), "--out", str(tmp_path / "out"), "--dry-run"])
     out = capsys.readouterr().out
     assert code == 1  # the bad pack
-    assert "dry run" in out and "5 calls estimated" in out
+    assert "dry run" in out and f"{N_EXAMPLES} calls estimated" in out
     assert not (tmp_path / "out").exists()
 
 
@@ -114,7 +116,7 @@ def test_batch_command_replays_and_prints_the_summary(tmp_path: Path, capsys) ->
             "--model", MODEL, "--date", REPORT_DATE.isoformat()]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "batch summary" in out and "5 calls" in out
+    assert "batch summary" in out and f"{N_EXAMPLES} calls" in out
     assert main(args) == 0
     assert "0 calls" in capsys.readouterr().out
 

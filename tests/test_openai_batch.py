@@ -48,6 +48,8 @@ from tests.record_cassettes import record
 EXAMPLES = ROOT / "examples" / "packs"
 GOLDEN = ROOT / "tests" / "golden"
 BAD = ROOT / "tests" / "bad_packs" / "id_nct_too_short.json"
+# Counted, not written down: adding an example pack must not break these tests.
+N_EXAMPLES = len(list(EXAMPLES.glob("*.json")))
 REPLAY_URL = "https://api.openai.com/v1"  # never reached: vcrpy answers from the cassette
 
 
@@ -99,8 +101,8 @@ def summary(out: Path) -> dict[str, dict[str, Any]]:
 def test_every_example_pack_is_drafted_in_one_batch_exactly_as_the_synchronous_path(tmp_path: Path) -> None:
     with replayed("openai-batch") as (client, cassette):
         result = run([*packs_of("openai-batch"), BAD], tmp_path, client)
-    assert result.counts() == {"verified": 5, "bad_input": 1} and result.exit_code == 1
-    assert len(result.batch_ids) == 1 and result.rounds == 1 and result.usage.requests == 5
+    assert result.counts() == {"verified": N_EXAMPLES, "bad_input": 1} and result.exit_code == 1
+    assert len(result.batch_ids) == 1 and result.rounds == 1 and result.usage.requests == N_EXAMPLES
     (lines,) = uploads(cassette)
     stems = [p.stem for p in sorted(EXAMPLES.glob("*.json"))]  # in input order
     assert [line["custom_id"] for line in lines] == [f"{stem}:attempt-1" for stem in stems]
@@ -114,7 +116,7 @@ def test_every_example_pack_is_drafted_in_one_batch_exactly_as_the_synchronous_p
         manifest = json.loads((tmp_path / ".manifests" / f"{stem}.json").read_text())
         assert manifest["status"] == "verified" and manifest["openai_batches"] == result.batch_ids
     rows = summary(tmp_path)
-    assert len(rows) == 6 and rows["baclofen"]["calls"] == 1 and rows["baclofen"]["outputs"] == [
+    assert len(rows) == N_EXAMPLES + 1 and rows["baclofen"]["calls"] == 1 and rows["baclofen"]["outputs"] == [
         "baclofen.md", "baclofen.json", "baclofen.html"]
     assert "found 'NCT123'" in rows[str(BAD)]["message"]
     assert not (tmp_path / STATE_FILE).exists()  # the job ended
@@ -128,7 +130,7 @@ def test_a_rerun_skips_every_finished_pack_and_calls_nothing(tmp_path: Path) -> 
         run(packs_of("openai-batch"), tmp_path, client)
     with ScriptedOpenAIServer([], lifetime=30) as server:
         again = run(packs_of("openai-batch"), tmp_path, live_client(server))
-    assert again.counts() == {"skipped": 5} and again.batch_ids == [] and server.requests == []
+    assert again.counts() == {"skipped": N_EXAMPLES} and again.batch_ids == [] and server.requests == []
     assert again.exit_code == 0
 
 
@@ -249,7 +251,7 @@ def test_a_stopped_run_picks_up_the_same_batch_and_creates_nothing_new(tmp_path:
         result = run(packs, tmp_path, client)
         assert (posts(server, "/v1/files"), posts(server, "/v1/batches")) == (1, 1)  # no second upload or batch
         assert list(server.batches) == [batch_id] and result.batch_ids == [batch_id]
-    assert result.counts() == {"verified": 5} and not (tmp_path / STATE_FILE).exists()
+    assert result.counts() == {"verified": N_EXAMPLES} and not (tmp_path / STATE_FILE).exists()
 
 
 def test_a_stopped_run_resumes_from_the_cassette_without_uploading_again(tmp_path: Path) -> None:
@@ -260,7 +262,7 @@ def test_a_stopped_run_resumes_from_the_cassette_without_uploading_again(tmp_pat
         result = run(packs_of("openai-batch"), tmp_path, client)
     unplayed = [request for index, (request, _) in enumerate(cassette.data) if cassette.play_counts[index] == 0]
     assert [(r.method, r.path) for r in unplayed] == [("POST", "/v1/files"), ("POST", "/v1/batches")]
-    assert result.counts() == {"verified": 5}
+    assert result.counts() == {"verified": N_EXAMPLES}
     assert (tmp_path / "colchicine-us.md").read_text(encoding="utf-8") == (GOLDEN / "colchicine-us.md").read_text(
         encoding="utf-8")
 
@@ -336,7 +338,8 @@ def test_requests_are_split_across_batches_within_the_limits(tmp_path: Path) -> 
     with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=60) as server:
         result = run(packs_of("openai-batch"), tmp_path, live_client(server), max_requests_per_batch=2)
         sizes = [len(f.lines()) for f in server.files.values() if f.info["purpose"] == "batch"]
-    assert sizes == [2, 2, 1] and len(result.batch_ids) == 3 and result.counts() == {"verified": 5}
+    expected = [2] * (N_EXAMPLES // 2) + [1] * (N_EXAMPLES % 2)
+    assert sizes == expected and len(result.batch_ids) == len(expected) and result.counts() == {"verified": N_EXAMPLES}
     lines = [(f"id-{i}", b"x" * 10) for i in range(5)]
     assert [len(c) for c in chunk_lines(lines, max_requests=100, max_bytes=25)] == [2, 2, 1]
 
@@ -386,8 +389,8 @@ def test_batch_command_replays_the_openai_batch_cassette(tmp_path: Path, capsys:
             REPORT_DATE.isoformat(), "--replay", str(CASSETTES / "openai-batch.yaml")]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "5 request(s) in 1 OpenAI batch(es) over 1 round(s)" in out and "Batch API price" in out
-    assert "completed (5/5 request(s) done)" in out
+    assert f"{N_EXAMPLES} request(s) in 1 OpenAI batch(es) over 1 round(s)" in out and "Batch API price" in out
+    assert f"completed ({N_EXAMPLES}/{N_EXAMPLES} request(s) done)" in out
     assert (tmp_path / "baclofen.md").read_text(encoding="utf-8") == (GOLDEN / "baclofen.md").read_text(encoding="utf-8")
     assert main(args) == 0
     assert "0 request(s) in 0 OpenAI batch(es)" in capsys.readouterr().out

@@ -161,7 +161,9 @@ def test_pack_helpers_give_text_and_fields_per_key():
     pack = drafter.load_pack(ROOT / "examples/packs/hydroxychloroquine-gb.json")
     texts = quotable_texts(pack)
     joquer = next(t for i in pack.predicted_indications for t in i.trials if t.key == "NCT00632866")
-    assert texts["NCT00632866"] == f"{joquer.title}\n{joquer.summary}" and "MOA" in texts  # title, then summary
+    assert joquer.results is not None and joquer.results.summary
+    # title, then summary, then the results summary
+    assert texts["NCT00632866"] == f"{joquer.title}\n{joquer.summary}\n{joquer.results.summary}" and "MOA" in texts
     assert texts["PMID:25027140"].startswith("Effects of hydroxychloroquine on symptomatic improvement")
     assert set(texts) <= pack.citable_keys()
     assert all(key.startswith("SAFETY:") for key in texts if key.startswith("SAFETY"))
@@ -170,13 +172,30 @@ def test_pack_helpers_give_text_and_fields_per_key():
     assert set(fields) <= pack.citable_keys()
 
 
+def test_the_packs_own_finding_summaries_are_quotable():
+    """Article.summary and TrialResults.summary say what was found; a quote from them is found, a changed figure is not."""
+    pack = drafter.load_pack(ROOT / "examples/packs/colchicine-us.json")
+    texts = quotable_texts(pack)
+    colcot = next(a for i in pack.predicted_indications for a in i.articles if a.key == "PMID:31733140")
+    clear = next(t for i in pack.predicted_indications for t in i.trials if t.key == "NCT03048825")
+    assert colcot.summary and clear.results is not None and clear.results.summary
+    assert colcot.summary not in (colcot.abstract or "") and clear.results.summary not in (clear.summary or "")
+    assert texts["PMID:31733140"].endswith(colcot.summary)
+    assert texts["NCT03048825"].endswith(clear.results.summary)
+    index = QuoteIndex.build(pack)
+    statement = "CLEAR SYNERGY found no reduction in the primary composite (hazard ratio 0.99)."
+    assert index.problems(statement, ["(HR 0.99, 95% CI 0.85 to 1.16; P = 0.93)"], ["NCT03048825"]) == []
+    wrong = index.problems(statement, ["(HR 0.89, 95% CI 0.85 to 1.16; P = 0.93)"], ["NCT03048825"])
+    assert [p.code for p in wrong] == ["QUOTE_NOT_FOUND"]
+
+
 def test_every_code_has_a_severity_and_a_description():
     assert set(QUOTE_CODES) == {"QUOTE_NOT_FOUND", "QUOTE_MISSING", "QUOTE_TOO_LONG"}
     assert all(severity == "error" and text for severity, text in QUOTE_CODES.values())
 
 
-CLEAN_DRAFTS = ["baclofen.json", "baclofen-uk.json", "colchicine-us.json", "hydroxychloroquine-gb.json",
-                "tizanidine-gb.json"]
+# One clean draft per example pack, counted from the folder so a new pack cannot go unchecked.
+CLEAN_DRAFTS = sorted(p.name for p in (ROOT / "examples" / "packs").glob("*.json"))
 
 
 @pytest.mark.parametrize("name", CLEAN_DRAFTS)
@@ -247,8 +266,8 @@ def test_the_report_shows_each_statements_quotes():
                               report_date=REPORT_DATE)
     lines = report.markdown.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("- The trial was open-label"))
-    quoted = ("\u201copen-label trial with blinded endpoint assessment\u201d \u00b7 \u201cthe trial ended before the "
-              "planned 367 outcomes had accrued\u201d")
+    quoted = ("\u201cOpen-label randomised trial sponsored by University College Dublin, with blinded assessment of "
+              "endpoints\u201d \u00b7 \u201cthe trial ended before its planned 367 outcomes\u201d")
     assert lines[at + 1] == "  > Source text: " + quoted  # indented: it belongs to the list item
     assert f'class="quotes" title="{quoted}"' in report.html
     # In a paragraph, the statement after a quoted one starts a paragraph of its own, outside the quote.

@@ -17,9 +17,11 @@ are checked here, both pure functions of text:
 :func:`covered_by_quotes` lets other checks ask whether a term of the statement (a number, a
 safety term, a design word) is covered by its quotes or by the cited items' fields.
 
-The quotable text of an item (:func:`quotable_texts`) is what the prompt shows the model: an
+The quotable text of an item (:func:`quotable_texts`) is what the prompt shows the model (an
 article's title and abstract, a trial's title and summary, a safety item's text, the mechanism of
-action. An item's fields are rendered as text by :func:`item_fields_text`.
+action) plus the pack's own summaries of what an article or a trial's results found
+(``Article.summary``, ``TrialResults.summary``), which a report shows beside the item: a quote from
+them is a quote from the pack. An item's fields are rendered as text by :func:`item_fields_text`.
 """
 
 from __future__ import annotations
@@ -294,13 +296,18 @@ def _not_found_message(label: str, core: str, texts: Mapping[str, str], other_te
 
 
 def trial_text(trial: Trial) -> str:
-    """A trial's quotable text: its title and its summary."""
-    return "\n".join(part for part in (trial.title, trial.summary) if part)
+    """A trial's quotable text: its title, its summary and the summary of its registered results.
+
+    The results summary states what the trial found (the primary outcome's figures), which is what
+    a statement about the trial most often reports, so a quote from it is a quote from the trial.
+    """
+    results = trial.results.summary if trial.results is not None else None
+    return "\n".join(part for part in (trial.title, trial.summary, results) if part)
 
 
 def article_text(article: Article) -> str:
-    """An article's quotable text: its title and its abstract."""
-    return "\n".join(part for part in (article.title, article.abstract) if part)
+    """An article's quotable text: its title, its abstract and the pack's summary of its finding."""
+    return "\n".join(part for part in (article.title, article.abstract, article.summary) if part)
 
 
 def quotable_texts(pack: EvidencePack) -> dict[str, str]:

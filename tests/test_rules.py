@@ -244,3 +244,22 @@ def test_a_replacement_table_without_result_caps_ignores_results(tmp_path):
                                                   trial("NCT00000002", outcome="not_met")]
     result = assess_pack(load_pack(data), load_rule_table(path)).indications[0]
     assert result.decision_ceiling is Decision.GO
+
+
+def test_the_example_packs_show_the_results_aware_ceilings(capsys):
+    """Issue 12's cases on the shipped packs: HCQ/COVID-19 is L1 by count but negative, so no Go."""
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "packs"
+    hcq = assess_pack(load_pack(examples / "hydroxychloroquine-gb.json")).for_disease("COVID-19")
+    assert (hcq.level, hcq.decision_ceiling) == ("L1", Decision.RESEARCH_QUESTION)
+    assert "missed its primary outcome" in hcq.ceiling_reason
+    assert hcq.stage == "S2" and "Drug-drug interaction service: error" in hcq.stage_gap
+    baricitinib = assess_pack(load_pack(examples / "baricitinib-us.json")).for_rank(1)
+    assert baricitinib.decision_ceiling is Decision.PROCEED_WITH_GUARDRAILS and baricitinib.stage == "S2"
+    assert "interaction query to have succeeded" in baricitinib.ceiling_reason
+    colchicine = assess_pack(load_pack(examples / "colchicine-us.json")).for_rank(1)
+    assert (colchicine.stage, colchicine.decision_ceiling) == ("S3", Decision.GO)  # two met Phase 3 trials
+    assert main(["rules", str(examples / "hydroxychloroquine-gb.json")]) == 0
+    assert "ceiling Research Question: evidence level L1 would allow Go, but the completed trials' results are " \
+           "negative" in capsys.readouterr().out

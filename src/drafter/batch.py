@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 import traceback
 from collections import Counter
@@ -51,7 +50,7 @@ from drafter.drafting import (
     select_indications,
 )
 from drafter.errors import DrafterError, PackError, UserError, redact
-from drafter.fsio import FolderLock, check_writable, current_umask, write_text_atomic, write_texts_atomic
+from drafter.fsio import AtomicTextFile, FolderLock, check_writable, write_text_atomic, write_texts_atomic
 from drafter.llm import AdaptiveLimiter, RetryPolicy, Usage, resolve_model
 from drafter.pack import read_pack
 from drafter.prompts import IndicationEntry, PromptTemplates, load_prompts, report_messages
@@ -645,12 +644,11 @@ def summary_line(outcome: PackOutcome) -> str:
 class SummaryWriter:
     """``OUT/summary.jsonl`` written as the packs finish, not held until the end.
 
-    Lines go to a temporary file beside the summary, in input order (a pack that finishes before
-    the ones ahead of it waits, as one line of text, until they do); :meth:`close` writes what is
-    left in order, fsyncs, and renames the file over the summary. So a reader sees the previous
-    summary or the whole new one, never a partial file, exactly as when the summary was written in
-    one go; and a run of 50,000 packs keeps no list of summary lines. A failure to write (a full
-    disk) is a warning at the end, never the batch's failure: the per-pack results were printed.
+    Lines are written in input order (a pack that finishes before the ones ahead of it waits, as one
+    line of text, until they do) to an :class:`~drafter.fsio.AtomicTextFile`: a reader sees the
+    previous summary or the whole new one, never a partial file, and a run of 50,000 packs keeps no
+    list of summary lines. A failure to write (a full disk) is a warning at the end, never the
+    batch's failure: the per-pack results were printed.
     """
 
     def __init__(self, out_dir: Path) -> None:
@@ -658,8 +656,7 @@ class SummaryWriter:
         self.lines = 0
         self._waiting: dict[int, str] = {}
         self._next = 0
-        self._handle: Any = None
-        self._tmp: str | None = None
+        self._file = AtomicTextFile(self.path)
         self._error: OSError | None = None
 
     def add(self, index: int, outcome: PackOutcome) -> None:
@@ -670,43 +667,23 @@ class SummaryWriter:
             self._next += 1
 
     def _write(self, line: str) -> None:
-        if self._error is not None:
-            return
-        try:
-            if self._handle is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-                os.fchmod(fd, 0o666 & ~current_umask())
-                self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-            self._handle.write(line)
-        except OSError as exc:
-            self._error = exc
+        if self._error is None:
+            try:
+                self._file.write(line)
+            except OSError as exc:
+                self._error = exc
 
     def close(self) -> Path | None:
         """Write the lines still waiting (an interrupted run has gaps), then replace the summary; the
         summary's path, or None (and a warning on the log) if it could not be written."""
         for index in sorted(self._waiting):
             self._write(self._waiting.pop(index))
-        if self._handle is None and self._error is None:
-            self._write("")  # no pack finished: an empty summary, as before
-        try:
-            if self._error is None:
-                self._handle.flush()
-                os.fsync(self._handle.fileno())
-                self._handle.close()
-                self._handle = None
-                os.replace(self._tmp, self.path)  # type: ignore[arg-type]
-                self._tmp = None
-                return self.path
-        except OSError as exc:
-            self._error = exc
-        finally:
-            if self._handle is not None:
-                with contextlib.suppress(OSError):
-                    self._handle.close()
-            if self._tmp is not None:
-                Path(self._tmp).unlink(missing_ok=True)
-        assert self._error is not None
+        if self._error is None:
+            try:
+                return self._file.commit()
+            except OSError as exc:
+                self._error = exc
+        self._file.discard()
         log.warning("%s: cannot write the summary (%s); %d pack(s) finished, see the lines above",
                     self.path, self._error.strerror or type(self._error).__name__, self.lines)
         return None

@@ -9,6 +9,7 @@
   two files of three.
 * Files are created with the permissions the umask gives (``tempfile.mkstemp`` alone makes 0600).
 * :func:`check_writable` proves a folder can take a file *before* a run pays for model calls.
+* :class:`AtomicTextFile` is the same for a file written piece by piece (a batch's summary).
 * :class:`FolderLock` keeps two runs from writing one output folder at the same time.
 """
 
@@ -22,6 +23,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from drafter.errors import UserError
 
@@ -89,6 +91,52 @@ def write_texts_atomic(texts: Mapping[Path, str], *, durable: bool = True) -> li
             Path(tmp_name).unlink(missing_ok=True)
         raise
     return list(texts)
+
+
+class AtomicTextFile:
+    """A file written in pieces that appears whole or not at all: :func:`write_text_atomic` for text
+    that arrives over time (a batch's summary, one line per finished pack).
+
+    The pieces go to a temporary file beside ``path``; :meth:`commit` fsyncs it and renames it over
+    ``path``; :meth:`discard` (or a failed commit) removes it, leaving the old file as it was. The
+    temporary file is created at the first :meth:`write`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+        self._tmp: str | None = None
+
+    def write(self, text: str) -> None:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+            os.fchmod(fd, 0o666 & ~current_umask())
+            self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self._handle.write(text)
+
+    def commit(self) -> Path:
+        self.write("")  # a file with nothing written is an empty file, still replaced atomically
+        assert self._handle is not None and self._tmp is not None
+        try:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            self._handle = None
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+        finally:
+            self.discard()
+        return self.path
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.close()
+            self._handle = None
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None
 
 
 def check_writable(directory: Path, what: str) -> None:

@@ -97,3 +97,12 @@ def test_a_shard_still_running_is_refused_and_the_output_may_not_be_a_shard(
     assert main(["merge", str(runs / "shard-1"), str(runs / "shard-2"), "-o", str(runs / "shard-1")]) == 2
     assert "is one of the shard folders" in capsys.readouterr().err
     assert (runs / "shard-1" / "summary.jsonl").read_bytes() == before
+
+
+def test_the_merge_reads_every_field_a_batch_writes():
+    import dataclasses
+
+    from drafter.batch import PackOutcome
+    from drafter.merge import SummaryRecord
+
+    assert set(SummaryRecord.model_fields) == {f.name for f in dataclasses.fields(PackOutcome)}

@@ -33,7 +33,11 @@ Count = Annotated[int, Field(ge=0, strict=True)]
 
 
 class SummaryRecord(BaseModel):
-    """One line of a shard's summary.jsonl: the fields a merge reads; any other field is kept as is."""
+    """One line of a shard's summary.jsonl, read as hostile input.
+
+    The same fields as :class:`drafter.batch.PackOutcome` (a test keeps them equal), with the bounds
+    a written line must meet; a field a later drafter adds is kept as is.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -47,6 +51,7 @@ class SummaryRecord(BaseModel):
     failed_calls: Count = 0
     prompt_tokens: Count = 0
     completion_tokens: Count = 0
+    seconds: Annotated[float, Field(ge=0)] = 0.0
     outputs: list[str] = Field(default_factory=list)
     message: str = ""
 

@@ -87,7 +87,7 @@ def describe_kind(item: SafetyItem) -> str:
 
 
 def population_label(item: SpecialPopulation) -> str:
-    return item.population.value.replace("_", " ")
+    return item.population.label
 
 
 def action_for(item: SafetyItem) -> str:

@@ -146,7 +146,7 @@ def _describe_item(section: str, item: SafetyItem) -> str:
         severity = "" if item.severity is InteractionSeverity.UNKNOWN else f", {item.severity.value}"
         return f"with {data_filter(item.interacting)}{severity}"
     if isinstance(item, SpecialPopulation):
-        return item.population.value.replace("_", " ")
+        return item.population.label
     if isinstance(item, AdverseEffect) and item.frequency:
         return data_filter(item.frequency)
     return ""

@@ -375,6 +375,11 @@ class Population(StrEnum):
     HEPATIC_IMPAIRMENT = "hepatic_impairment"
     OTHER = "other"
 
+    @property
+    def label(self) -> str:
+        """'renal impairment': the words the prompt, the verifier's field text and the report use."""
+        return self.value.replace("_", " ")
+
 
 # --- meta -------------------------------------------------------------------------------------------
 

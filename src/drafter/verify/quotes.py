@@ -372,7 +372,7 @@ def _safety_fields(section: str, item: SafetyItem) -> Iterable[str]:
     if isinstance(item, AdverseEffect) and item.frequency:
         yield item.frequency
     if isinstance(item, SpecialPopulation):
-        yield item.population.value.replace("_", " ")
+        yield item.population.label
 
 
 def item_fields_text(pack: EvidencePack) -> dict[str, str]:

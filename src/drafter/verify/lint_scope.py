@@ -71,6 +71,8 @@ _EFFECT_CLAIM = re.compile(
     r"\b(?:risks?|caus\w*|associated|adverse|side[- ]effects?|induc\w*|provok\w*|trigger\w*|precipitat\w*|"
     r"exacerbat\w*|worsen\w*|aggravat\w*|caution\w*|monitor\w*|contraindicat\w*|warn\w*|toxic\w*|safety|"
     r"tolera\w*|avoid\w*|dos(?:e|es|ing|age)|reported|occur\w*|develop\w*|fatal|serious|severe|signals?|"
+    # how often it happens is a claim that it happens ('drowsiness was common in the trial')
+    r"(?:un)?common(?:ly)?|rare(?:ly)?|often|"
     r"class effects?|withdrawn|reactions?|harm\w*|complications?|concerns?|incidence|frequen\w*|rates? of|"
     r"experienc\w*|suffer\w*|observed|noted|documented|described|seen|had|showed|shown|linked|attributed|"
     r"(?:drug|treatment)[- ]related|due to|resulting|leads?|led|result(?:s|ed)? in|elevat\w* (?:liver|transaminase|ALT|AST)|"

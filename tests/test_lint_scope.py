@@ -113,3 +113,41 @@ def test_the_json_record_counts_unchecked_findings(tmp_path: Path, capsys: pytes
     assert main(["verify", "--json", "--pack", str(pack_file), str(report)]) == 3
     record = json.loads(capsys.readouterr().out)[0]
     assert (record["ok"], record["errors"], record["unchecked"]) == (False, 0, 1)
+
+
+# A pack rebuilt from a report's tables lacks the indications the report gives no table for.
+ONLY_RANK_2 = BACLOFEN.model_copy(update={"predicted_indications": [
+    i for i in BACLOFEN.predicted_indications if i.rank == 2]})
+
+
+def test_a_count_said_of_another_ranked_indication_is_unchecked_in_a_pack_that_lacks_it() -> None:
+    other = drafter.verify_markdown(ONLY_RANK_2, "## Nicotine Dependence\n\nBaclofen may treat **Nicotine "
+                                    "Dependence** (rank 2 of 10; the rank 1 prediction lacks mechanistic support and "
+                                    "carries zero trial evidence), with 3 trials.\n")
+    assert [(f.code, f.severity) for f in other.findings if f.code == "COUNT_MISMATCH"] == [
+        ("COUNT_MISMATCH", Severity.UNCHECKED)]
+    assert not other.errors
+    own = drafter.verify_markdown(ONLY_RANK_2, "## Nicotine Dependence\n\nThe rank 1 prediction has no table; "
+                                  "nicotine dependence (rank 2) carries zero trials.\n")
+    assert [(f.code, f.severity) for f in own.findings if f.code == "COUNT_MISMATCH"] == [
+        ("COUNT_MISMATCH", Severity.ERROR)]
+
+
+def test_a_score_for_an_indication_without_a_model_score_is_unchecked() -> None:
+    unscored = BACLOFEN.model_copy(update={"predicted_indications": [
+        i.model_copy(update={"score": None}) for i in BACLOFEN.predicted_indications]})
+    text = "## Nicotine Dependence\n\nThe TxGNN prediction score for nicotine dependence is 97.5%.\n"
+    assert [(f.code, f.severity) for f in drafter.verify_markdown(unscored, text).findings] == [
+        ("SCORE_MISMATCH", Severity.UNCHECKED)]
+    assert [(f.code, f.severity) for f in drafter.verify_markdown(BACLOFEN, text).findings] == [
+        ("SCORE_MISMATCH", Severity.ERROR)]
+
+
+def test_an_unknown_id_under_a_safety_heading_is_unchecked_only_where_the_pack_does_not_know() -> None:
+    text = "## Safety Considerations\n\nSee the case series PMID 11111111 for the background.\n"
+    codes = {pack_name: [(f.code, f.severity) for f in drafter.verify_markdown(pack, text).findings
+                         if f.code == "ID_UNKNOWN"]
+             for pack_name, pack in (("rebuilt", REBUILT), ("known", KNOWN_GAP))}
+    assert codes == {"rebuilt": [("ID_UNKNOWN", Severity.UNCHECKED)], "known": [("ID_UNKNOWN", Severity.ERROR)]}
+    elsewhere = drafter.verify_markdown(REBUILT, "## Nicotine Dependence\n\nSee PMID 11111111 for the background.\n")
+    assert ("ID_UNKNOWN", Severity.ERROR) in [(f.code, f.severity) for f in elsewhere.findings]

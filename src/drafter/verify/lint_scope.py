@@ -249,6 +249,50 @@ def _range_covers(pack: EvidencePack, finding: Finding) -> bool:
     return bool(scores) and all(low - 5e-5 <= s <= high + 5e-5 for s in scores)
 
 
+# 'rank 3', 'ranked 3rd', 'top-ranked', 'highest-ranked': a sentence pointing at an indication by its rank.
+_RANK_POINTER = re.compile(r"\b(?:rank(?:ed)?\s*(?:#\s*)?(?P<n>\d{1,3})(?:st|nd|rd|th)?|(?P<top>top|highest)[- ]ranked)\b", re.I)
+
+
+_CLAUSE_BREAK = re.compile(r"[;:]|\.\s")
+
+
+def _about_another_rank(pack: EvidencePack, finding: Finding) -> bool:
+    """A count, level or score that the sentence says of another indication, named by its rank.
+
+    In a pack that lacks some of the report's indications (a pack rebuilt from the report's tables),
+    '(rank 6 of 10; the rank 1 prediction carries zero trial evidence)' states the count of rank 1,
+    not of the indication in context: the last rank the sentence names before the figure is one the
+    pack does not hold, and the attributed indication is not named after it.
+    """
+    at = finding.statement.find(finding.span) if finding.span else -1
+    if at < 0:
+        return False
+    before = finding.statement[:at]
+    pointers = list(_RANK_POINTER.finditer(before))
+    if not pointers:
+        return False
+    last = pointers[-1]
+    rank = 1 if last.group("top") else int(last.group("n"))
+    attributed = next((i for i in pack.predicted_indications if i.disease_name == finding.indication), None)
+    if attributed is None or rank == attributed.rank:
+        return False
+    # 'Hereditary Rickets (rank 7, ...), which holds L1': the rank is the attributed indication's own,
+    # whatever rank the rebuilt pack gave it; the name stands just before the rank or after it.
+    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(before, 0, last.start())), default=0)
+    return attributed.disease_name.casefold() not in before[clause_start:].casefold()
+
+
+def _pack_knows_no(pack: EvidencePack, what: str) -> bool:
+    """No trial of the pack records ``what`` ('dates', 'design'): the pack's source did not carry it."""
+    trials = [t for i in pack.predicted_indications for t in i.trials]
+    if what == "dates":
+        return bool(trials) and all(t.start_date is None and t.completion_date is None for t in trials)
+    return bool(trials) and all(t.design is None for t in trials)
+
+
+_SAFETY_HEADING = re.compile(r"safety|adverse|warning|contraindicat|precaution|interaction|toxicit", re.I)
+
+
 def _unchecked(finding: Finding, why: str) -> Finding:
     return replace(finding, severity=Severity.UNCHECKED, message=f"{finding.message} (unchecked: {why})")
 
@@ -289,6 +333,22 @@ def scope_findings(pack: EvidencePack, assessment: PackAssessment, findings: Ite
         elif finding.code == "COUNT_MISMATCH" and _relevance_count(pack, finding):
             finding = _unchecked(finding, "the count is a judgement of relevance and the pack's items carry no "
                                  "relevance grade")
+        elif (finding.code in ("COUNT_MISMATCH", "LEVEL_MISMATCH", "SCORE_MISMATCH") and incomplete
+              and _about_another_rank(pack, finding)):
+            finding = _unchecked(finding, "the sentence gives this figure for the indication it names by "
+                                 "rank, and the pack lacks indications the report names")
+        elif finding.code == "SCORE_MISMATCH" and "holds no model score" in finding.message:
+            finding = _unchecked(finding, "the pack holds no model score for this indication, so the stated "
+                                 "score can be neither confirmed nor refuted")
+        elif finding.code == "TRIAL_FACT_UNKNOWN" and "records no dates" in finding.message \
+                and _pack_knows_no(pack, "dates"):
+            finding = _unchecked(finding, "no trial in the pack records a date: its source did not carry them")
+        elif finding.code == "DESIGN_UNSUPPORTED" and "no allocation or masking recorded" in finding.message \
+                and _pack_knows_no(pack, "design"):
+            finding = _unchecked(finding, "no trial in the pack records its design: its source did not carry it")
+        elif finding.code == "ID_UNKNOWN" and safety and _SAFETY_HEADING.search(finding.section):
+            finding = _unchecked(finding, "cited under a safety heading, and the pack says it does not know the "
+                                 "drug's safety data or their sources")
         elif finding.code == "LEVEL_CONFLICT" and incomplete:
             finding = _unchecked(finding, "the pack lacks indications the report names; a second level may be one "
                                  "of theirs")

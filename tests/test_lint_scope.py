@@ -151,3 +151,14 @@ def test_an_unknown_id_under_a_safety_heading_is_unchecked_only_where_the_pack_d
     assert codes == {"rebuilt": [("ID_UNKNOWN", Severity.UNCHECKED)], "known": [("ID_UNKNOWN", Severity.ERROR)]}
     elsewhere = drafter.verify_markdown(REBUILT, "## Nicotine Dependence\n\nSee PMID 11111111 for the background.\n")
     assert ("ID_UNKNOWN", Severity.ERROR) in [(f.code, f.severity) for f in elsewhere.findings]
+
+
+def test_a_trials_withdrawal_is_a_registry_status_not_the_withdrawal_syndrome() -> None:
+    def safety(text: str) -> list[str]:
+        return [f.code for f in drafter.verify_markdown(KNOWN_GAP, f"## Nicotine Dependence\n\n{text}\n").errors
+                if f.code.startswith("SAFETY")]
+
+    assert safety("- **Withdrawal investigation**: find out the reason for NCT01821560's withdrawal.") == []
+    assert safety("- Ask why the study was withdrawn before it enrolled anyone.") == []
+    assert "SAFETY_NO_DATA" in safety("- **Withdrawal**: abrupt cessation after NCT01821560 caused withdrawal symptoms.")
+    assert safety("- Baclofen withdrawal can cause seizures.") == ["SAFETY_NO_DATA"]

@@ -238,6 +238,32 @@ def verb_not_event(sentence: str, start: int, term: str) -> bool:
     return term.casefold() == "falls" and not _FALLS_NOUN_BEFORE.search(sentence[:start])
 
 
+# 'NCT07375212's withdrawal', 'the reason the study was withdrawn': a registry status, not the
+# withdrawal syndrome ('withdrawal symptoms on abrupt cessation').
+_TRIAL_BEFORE = re.compile(r"(?:NCT\d{8}|\btrials?|\bstud(?:y|ies)|\brecords?|\bregistration)(?:'s|\u2019s)?"
+                           r"(?:\s+(?:was|were|has been|had been|is))?\s*$", re.I)
+_TRIAL_AFTER = re.compile(r"^\s*(?:of|from)\s+(?:the\s+|this\s+|that\s+)?(?:NCT\d{8}|trials?|stud(?:y|ies)|"
+                          r"registration)\b", re.I)
+
+
+_WITHDRAW = re.compile(r"\bwithdraw\w*", re.I)
+_SYNDROME_CUE = re.compile(r"\b(?:symptoms?|syndrome|abrupt\w*|cessation|discontinu\w*|taper\w*|rebound|"
+                           r"dependence|seizures?|stopp\w*)\b", re.I)
+
+
+def trial_status_not_event(sentence: str, start: int, end: int, term: str) -> bool:
+    """Is 'withdrawal' at ``start`` a trial's registry status rather than the withdrawal syndrome?
+
+    It is when the sentence ties a 'withdraw' word to a trial ('NCT07375212's withdrawal', 'the study
+    was withdrawn'; a bold lead such as '**Withdrawal investigation**' then names the same thing) and
+    says nothing of the syndrome (symptoms, abrupt cessation, tapering, dependence ...).
+    """
+    if not term.casefold().startswith("withdraw") or _SYNDROME_CUE.search(sentence):
+        return False
+    return any(_TRIAL_BEFORE.search(sentence[max(0, m.start() - 60):m.start()]) or _TRIAL_AFTER.search(sentence[m.end():])
+               for m in _WITHDRAW.finditer(sentence))
+
+
 def _range_covers(pack: EvidencePack, finding: Finding) -> bool:
     """A score written as one end of a range ('99.12-99.20%') whose range holds the pack's scores."""
     match = re.search(r"(\d{1,3}(?:\.\d+)?)\s*%?\s*(?:[-\u2013\u2014]|to)\s*(\d{1,3}(?:\.\d+)?)\s*%",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import (drug_named_near, in_open_question, name_as_word, requests_data, states_effect, verb_not_event, states_interaction,
+from drafter.verify.lint_scope import (drug_named_near, in_open_question, name_as_word, requests_data, states_effect, trial_status_not_event, verb_not_event, states_interaction,
                                        states_population_risk)
 
 
@@ -47,6 +47,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
             continue  # lint: a class named for its mechanism, as a comparator or a partner (lint_scope)
         if citing.lint and verb_not_event(named, mention.start, mention.text):
             continue  # lint: 'availability falls' (lint_scope)
+        if citing.lint and trial_status_not_event(named, mention.start, mention.end, mention.text):
+            continue  # lint: 'the trial's withdrawal' is a registry status (lint_scope)
         if (citing.lint and concept.category in ("adverse_effect", "monitoring")
                 and not states_effect(f"{sentence} {where.lead}", mention.text)
                 and not (concept.category == "adverse_effect"

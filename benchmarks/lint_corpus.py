@@ -9,7 +9,8 @@ Run from anywhere:
 
 Prints: reports linted and packs that failed to load (with the reason), errors per report (median,
 p90, max), error counts by code, reports with no error, the same split by the manifest's ``clean``
-flag, reports not in English, and lint time per report. Nothing is asserted: the labelled sample in
+flag, reports not in English, on the clean reports the errors left once the labelled true faults are
+set aside, and lint time per report. Nothing is asserted: the labelled sample in
 ``tests/lint_labels/`` and ``tests/test_lint_corpus.py`` hold the verifier to account.
 """
 
@@ -210,7 +211,45 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "unchecked_by_code": dict(Counter(f.code for o in linted for f in o.unchecked).most_common()),
         "manifest_ids_found_as_errors": [ids_found, len(flagged_ids)],
         "manifest_safety_reports_with_a_safety_error": [safety_found, len(safety_flagged)],
+        "clean_beyond_true_faults": clean_beyond_true_faults(outcomes),
     }
+
+
+LABELS = REPO / "tests" / "lint_labels" / "anchor_uk.csv"
+
+
+def labelled_true(path: Path = LABELS) -> set[tuple[str, int, str]]:
+    """The (report, line, code) keys the labelled sample judges true faults of their report."""
+    import csv
+    if not path.is_file():
+        return set()
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return {(r["report"], int(r["line"]), r["code"]) for r in rows if r["verdict"] == "true"}
+
+
+def clean_beyond_true_faults(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """On the manifest's clean reports: how many carry a labelled true fault, and how many errors per
+    report are left once those are set aside (unlabelled errors count against lint).
+
+    The manifest's ``clean`` means that its independent parser found no id outside the tables and no
+    safety assertion without data; it does not look at levels, decisions or every safety sentence.
+    """
+    true = labelled_true()
+    clean = {o.entry.name for o in outcomes if o.load_failure is None and o.entry.clean}
+    left = dict.fromkeys(clean, 0)
+    with_true: set[str] = set()
+    for record in finding_records(outcomes):
+        if record["report"] not in clean:
+            continue
+        if (record["report"], record["line"], record["code"]) in true:
+            with_true.add(record["report"])
+        else:
+            left[record["report"]] += 1
+    values = list(left.values())
+    return {"reports": len(clean), "with_a_labelled_true_fault": len(with_true),
+            "errors_not_labelled_true": {"median": statistics.median(values) if values else None,
+                                         "p90": _p90(values) if values else None}}
 
 
 def print_summary(outcomes: Sequence[Outcome], corpus: Path, *, whole_page: bool = False) -> None:
@@ -239,6 +278,12 @@ def print_summary(outcomes: Sequence[Outcome], corpus: Path, *, whole_page: bool
     safety_found, safety_flagged = s["manifest_safety_reports_with_a_safety_error"]
     print(f"manifest's independent flags still errors: ids in no table {ids_found} of {ids_flagged}; "
           f"reports with safety assertions without data that draw a safety error {safety_found} of {safety_flagged}")
+    beyond = s["clean_beyond_true_faults"]
+    if labelled_true():
+        rest = beyond["errors_not_labelled_true"]
+        print(f"manifest clean reports with an error labelled a true fault (tests/lint_labels): "
+              f"{beyond['with_a_labelled_true_fault']} of {beyond['reports']}; errors per clean report that are "
+              f"not labelled true faults: median {rest['median']:g}, p90 {rest['p90']:g}")
     print(f"lint time per report: median {s['lint_ms_median']} ms (verify_markdown, pack index included)")
 
 

@@ -162,3 +162,12 @@ def test_a_trials_withdrawal_is_a_registry_status_not_the_withdrawal_syndrome() 
     assert safety("- Ask why the study was withdrawn before it enrolled anyone.") == []
     assert "SAFETY_NO_DATA" in safety("- **Withdrawal**: abrupt cessation after NCT01821560 caused withdrawal symptoms.")
     assert "SAFETY_NO_DATA" in safety("- Baclofen withdrawal can cause seizures.")
+
+
+def test_an_evidence_level_is_no_drug_level_beside_a_drug_class() -> None:
+    def safety(text: str) -> list[str]:
+        return [f.code for f in drafter.verify_markdown(KNOWN_GAP, f"## Nicotine Dependence\n\n{text}\n").errors
+                if f.code.startswith("SAFETY")]
+
+    assert safety("The evidence is case-report level (Evidence Level: L4); baclofen did worse than warfarin.") == []
+    assert safety("Baclofen raises warfarin levels.") == ["SAFETY_NO_DATA"]

@@ -39,9 +39,14 @@ _INTERACTION_CLAIM = re.compile(
     r"dose (?:adjust|reduc)\w*|inhibitors? of|induc\w*|enhanc\w*|attenuat\w* (?:the )?(?:[\w-]+ )?effects?)\b", re.I)
 
 
+# 'Evidence Level: L4', 'case-report level', 'L3 level': the report's grading, not a drug level.
+_GRADE_LEVEL = re.compile(r"\b(?:evidence|case[- ]reports?|study|trial|confidence|certainty)[- ]levels?\b"
+                          r"|\blevels?\W{0,4}L[1-5]\b|\bL[1-5]\W{0,3}levels?\b", re.I)
+
+
 def states_interaction(sentence: str) -> bool:
     """Does ``sentence`` say something an interaction would be (a risk, a caution, raised levels)?"""
-    return bool(_INTERACTION_CLAIM.search(sentence))
+    return bool(_INTERACTION_CLAIM.search(_GRADE_LEVEL.sub(" ", sentence)))
 
 
 # A population word (children, pregnancy, renal impairment) limits whom a sentence is about; in a report

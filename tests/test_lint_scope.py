@@ -160,6 +160,7 @@ def test_a_trials_withdrawal_is_a_registry_status_not_the_withdrawal_syndrome() 
 
     assert safety("- **Withdrawal investigation**: find out the reason for NCT01821560's withdrawal.") == []
     assert safety("- Ask why the study was withdrawn before it enrolled anyone.") == []
+    assert safety("- [ ] **Establish withdrawal reasons** for NCT01821560 with its investigators.") == []
     assert "SAFETY_NO_DATA" in safety("- **Withdrawal**: abrupt cessation after NCT01821560 caused withdrawal symptoms.")
     assert "SAFETY_NO_DATA" in safety("- Baclofen withdrawal can cause seizures.")
 

@@ -247,7 +247,7 @@ def verb_not_event(sentence: str, start: int, term: str) -> bool:
 # withdrawal syndrome ('withdrawal symptoms on abrupt cessation').
 _TRIAL_BEFORE = re.compile(r"(?:NCT\d{8}|\btrials?|\bstud(?:y|ies)|\brecords?|\bregistration)(?:'s|\u2019s)?"
                            r"(?:\s+(?:was|were|has been|had been|is))?\s*$", re.I)
-_TRIAL_AFTER = re.compile(r"^\s*(?:of|from)\s+(?:the\s+|this\s+|that\s+)?(?:NCT\d{8}|trials?|stud(?:y|ies)|"
+_TRIAL_AFTER = re.compile(r"^[\s*_]*(?:reasons?[\s*_]+)?(?:of|from|for)\s+(?:the\s+|this\s+|that\s+)?(?:NCT\d{8}|trials?|stud(?:y|ies)|"
                           r"registration)\b", re.I)
 
 

@@ -113,7 +113,8 @@ def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Ci
         return
     has_data = index.pack.has_safety_data()
     for claim in claims:
-        said = sentence[claim.start:claim.object_end]
+        # the cue and its object, in the order written ('X has been reported' puts the object first)
+        said = sentence[min(claim.start, claim.object_start):max(claim.end, claim.object_end)]
         if citing.background:
             findings.add("BACKGROUND_WITH_SAFETY", where, f"'{said}' is a safety claim; it must rest on a cited pack "
                          "safety item, not background", said)

@@ -93,6 +93,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from drafter.alternation import GatedAlternation
 from drafter.errors import UserError
 
 __all__ = [
@@ -722,8 +723,7 @@ class SafetyVocabulary:
         # Claim cues and context masks: each ONE alternation of named groups, one pass per text.
         self._cue_rules = tuple(claim_cues)
         self._cue_regex = (
-            re.compile(r"(?<![\w\-])(?:" + "|".join(f"(?P<c{i}>{r.body})" for i, r in enumerate(claim_cues))
-                       + r")(?!\w)")
+            GatedAlternation([r.body for r in claim_cues], head=r"(?<![\w\-])", tail=r"(?!\w)")
             if claim_cues else None
         )
         self._objects = cue_objects or _CueObjects()
@@ -733,9 +733,7 @@ class SafetyVocabulary:
         self._context_rules = tuple(context_rules)
         self._needs_interaction_cue = any(r.mask == "interaction_cue" for r in context_rules)
         self._context_regex = (
-            re.compile(r"(?<![\w\-])(?:" + "|".join(f"(?P<x{i}>{r.body})" for i, r in enumerate(context_rules))
-                       + r")")
-            if context_rules else None
+            GatedAlternation([r.body for r in context_rules], head=r"(?<![\w\-])") if context_rules else None
         )
 
     @functools.cached_property
@@ -910,8 +908,8 @@ class SafetyVocabulary:
         clause_starts = [m.end() for m in _CLAUSE_PUNCTUATION.finditer(low)]
         claims: list[CueClaim] = []
         taken: list[tuple[int, int]] = []
-        for match in self._cue_regex.finditer(normal):
-            rule = self._cue_rules[int((match.lastgroup or "c0")[1:])]
+        for which, match in self._cue_regex.finditer(normal):
+            rule = self._cue_rules[which]
             if rule.object == "after":
                 items = self._object_after(normal, match.end(), rule.max_words)
             elif rule.object == "before":
@@ -991,8 +989,8 @@ class SafetyVocabulary:
             cue_exceptions: frozenset[str] = frozenset(
                 c for r in self._context_rules if r.mask == "interaction_cue" for c in r.except_concepts
             )
-            for match in self._context_regex.finditer(normal):
-                rule = self._context_rules[int((match.lastgroup or "x0")[1:])]
+            for which, match in self._context_regex.finditer(normal):
+                rule = self._context_rules[which]
                 if rule.mask == "class":
                     class_spans.append((match.start(), match.end(), rule.except_concepts))
                 elif rule.mask == "interaction_cue":

@@ -8,6 +8,9 @@ what a sentence means.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 
 from drafter.extract import Fact, IdMention, bare_pmid, find_decisions, find_trial_facts, fold
 from drafter.rules import Decision
@@ -149,7 +152,7 @@ def check_row(findings: Findings, cells: list[str], header: list[str] | None, wh
         for decision in find_decisions(labelled) if rank is not None else ():
             check_decision(findings, Decision(decision.text), rank, where, decision.text)
         return rank
-    columns = {i: next((k for k, p in _COLUMN_KINDS if p.search(h)), None) for i, h in enumerate(header)}
+    columns = column_kinds(tuple(header))
     row_ids: list[IdMention] = []
     for i, cell in enumerate(cells):
         ids = ids_in(findings.index, cell)
@@ -171,6 +174,12 @@ def check_row(findings: Findings, cells: list[str], header: list[str] | None, wh
         if verdict is not None:
             findings.add(verdict[0], where, verdict[1], cell)
     return rank
+
+
+@lru_cache(maxsize=256)
+def column_kinds(header: tuple[str, ...]) -> Mapping[int, str | None]:
+    """What each column of a table holds (pmid, phase, status ...), read once per header, not per row."""
+    return MappingProxyType({i: next((k for k, p in _COLUMN_KINDS if p.search(h)), None) for i, h in enumerate(header)})
 
 
 def _cell_fact(kind: str, cell: str) -> Fact | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from drafter.extract import Fact, IdMention, find_trial_facts
 from drafter.pack.models import Phase, TrialStatus
@@ -133,16 +134,24 @@ _YEAR_BOUND_BEFORE = re.compile(r"(?:\b(?:post|pre|since|after|before|until|by|f
                                 r"up\s+to|as\s+of|mid|late|early)\s*-?\s*)$", re.IGNORECASE)
 
 
-def _parentheses(sentence: str) -> list[tuple[int, int]]:
-    spans, stack = [], []
-    for i, char in enumerate(sentence):
-        if char in "([":
+_BRACKET = re.compile(r"[()\[\]]")
+
+
+@lru_cache(maxsize=4096)
+def _parentheses(sentence: str) -> tuple[tuple[int, int], ...]:
+    """The outermost bracketed spans; read once per sentence, though every fact of it asks."""
+    spans: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for match in _BRACKET.finditer(sentence):
+        i = match.start()
+        if match.group() in "([":
             stack.append(i)
-        elif char in ")]" and stack:
+        elif stack:
             start = stack.pop()
             if not stack:
                 spans.append((start, i + 1))
-    return spans
+    return tuple(spans)
+
 
 
 def _clause(sentence: str, position: int, parens: Sequence[tuple[int, int]]) -> tuple[int, int]:

@@ -21,17 +21,22 @@ from drafter.verify.index import PackIndex
 
 _REGISTRY_PREFIXES = (r"NCT|ISRCTN|EUCTR|EudraCT|CTIS|ChiCTR|CTRI|jRCT[sdb]?|JPRN|UMIN|JapicCTI|ACTRN|ANZCTR|DRKS|NTR|"
                       r"KCT|IRCT|PACTR|RBR|TCTR|SLCTR|LBCTR|RPCEC|NL-OMON")
+# The shared look-behind is tested once per position, not once per shape: inside a word (most
+# positions) the scan fails at once. A URL is tried first, as before; a bracketed number and a bare
+# run of digits cannot start at the same character, so their order does not matter.
 _ID_SHAPED = re.compile(
     r"(?P<url>(?:https?://|www\.)[^\s<>()\]]+)"
-    rf"|(?P<registry>(?<![A-Za-z0-9])(?:{_REGISTRY_PREFIXES})(?:[^A-Za-z0-9\s]{{1,3}}|\s?)\d[\dA-Za-z/.\-]*)"
-    r"|(?P<spaced>(?<![A-Za-z0-9])N[^A-Za-z0-9]{0,2}C[^A-Za-z0-9]{0,2}T[^A-Za-z0-9]{0,3}\d+)"
-    r"|(?P<pubmed>(?<![A-Za-z0-9])(?:PMIDs?|P[^A-Za-z0-9]{1,2}M[^A-Za-z0-9]{0,2}I[^A-Za-z0-9]{0,2}D|PubMed(?:[^A-Za-z0-9]{0,2}IDs?)?)"
+    r"|(?<![A-Za-z0-9])(?:"
+    rf"(?P<registry>(?:{_REGISTRY_PREFIXES})(?:[^A-Za-z0-9\s]{{1,3}}|\s?)\d[\dA-Za-z/.\-]*)"
+    r"|(?P<spaced>N[^A-Za-z0-9]{0,2}C[^A-Za-z0-9]{0,2}T[^A-Za-z0-9]{0,3}\d+)"
+    r"|(?P<pubmed>(?:PMIDs?|P[^A-Za-z0-9]{1,2}M[^A-Za-z0-9]{0,2}I[^A-Za-z0-9]{0,2}D|PubMed(?:[^A-Za-z0-9]{0,2}IDs?)?)"
     r"(?:[^A-Za-z0-9]{0,4})(?P<pmdigits>\d+))"
-    r"|(?P<pmc>(?<![A-Za-z0-9])PMC(?:ID)?[^A-Za-z0-9]{0,3}\d+)"
-    r"|(?P<doi>(?<![A-Za-z0-9])(?:doi\s*:?\s*)?10\.\d{4,9}/[^\s\]),;]+)"
-    r"|(?P<prefixed>(?<![A-Za-z0-9])[A-Z]{2,6}[^A-Za-z0-9\s]?\d{6,}(?![\d]))"
-    r"|(?P<bracket>\[\s*(?P<brdigits>\d{1,9})\s*\])"
-    r"|(?P<bare>(?<!\w)(?<!\d[.,])\d{6,}(?![\w%]|[.,]\d))",
+    r"|(?P<pmc>PMC(?:ID)?[^A-Za-z0-9]{0,3}\d+)"
+    r"|(?P<doi>(?:doi\s*:?\s*)?10\.\d{4,9}/[^\s\]),;]+)"
+    r"|(?P<prefixed>[A-Z]{2,6}[^A-Za-z0-9\s]?\d{6,}(?![\d]))"
+    r"|(?P<bare>(?<!\w)(?<!\d[.,])\d{6,}(?![\w%]|[.,]\d))"
+    r")"
+    r"|(?P<bracket>\[\s*(?P<brdigits>\d{1,9})\s*\])",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")

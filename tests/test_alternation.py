@@ -51,6 +51,14 @@ def test_rule_order_and_overlaps_are_the_plain_alternations() -> None:
         assert gated_matches(alternation, text) == plain_matches(alternation, text), text
 
 
+def test_a_start_shorter_than_three_letters_still_admits_its_position() -> None:
+    alternation = GatedAlternation([r"(?:ab)?c\b", r"xyz", r"q"], head=r"(?<!\w)")
+    assert alternation.gated
+    text = "c abc xyz abx q qa"
+    assert gated_matches(alternation, text) == plain_matches(alternation, text)
+    assert [span for _, span in gated_matches(alternation, text)] == [(0, 1), (2, 5), (6, 9), (14, 15), (16, 17)]
+
+
 def test_a_case_flag_makes_the_gate_ignore_case() -> None:
     alternation = GatedAlternation([r"(?i:Caution) in", r"avoid"], head=r"(?<!\w)")
     text = "CAUTION in renal failure; Avoid and avoid"

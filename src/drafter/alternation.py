@@ -1,21 +1,20 @@
-"""An alternation of regular expressions, tried only where one of them can start.
+"""An alternation of regular expressions whose rules are entered only where they can start.
 
 The vocabulary's claim cues and context masks are each one alternation of a dozen rules. Python's
-engine tries every rule at every word start, so a sentence costs tens of microseconds even when no
-rule could match it. Each rule here is parsed once for the few letters any match of it must start
-with; one character-trie scan of those letters finds the positions worth trying, and only the rules
-whose letters are there are tried, in their order. The matches are those of the plain alternation,
-with the same leftmost-first, non-overlapping semantics (the tests compare the two on the corpus).
+engine enters every rule at every word start, so a sentence cost tens of microseconds even when no
+rule could match it. Each rule is parsed once for the few letters any match of it must start with,
+and a look-ahead on those letters, written as a character trie, guards it: a position where no
+rule can start fails after a character comparison, all inside the engine. The matches are those of
+the plain alternation (the tests compare the two on every line of the corpus).
 
-A rule whose start cannot be bounded (it may start with any word character) makes the whole
-alternation fall back to the plain regex: the prefilter is an optimisation, never a change of what
-matches.
+A rule whose start cannot be listed (it may start with any word character) simply has no guard:
+the guards are an optimisation, never a change of what matches.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 try:  # the parser behind ``re``; public as ``sre_parse`` (deprecated) before Python 3.11
     from re import _constants as _c  # type: ignore[attr-defined]
@@ -101,70 +100,58 @@ def _node(op: object, av: object, length: int) -> set[str]:  # noqa: C901 - one 
 
 
 class GatedAlternation:
-    """``head(?:(?P<g0>rule0)|(?P<g1>rule1)|...)tail``, scanned only where a rule can start.
+    """``head(?:(?P<g0>rule0)|(?P<g1>rule1)|...)tail``, each rule guarded by the letters it can start with.
 
-    :meth:`finditer` yields ``(rule index, match)`` exactly as ``finditer`` over the plain
-    alternation would (the index is the alternative that matched), but each position is tried only
-    against the rules that can start there.
+    Each alternative is preceded by a look-ahead on its starts, written as a character trie, and the
+    whole alternation by a look-ahead on all of them: at a position where no rule can start, the
+    engine fails after a character comparison or two instead of entering every rule. The guards
+    only reject positions where the rule would fail anyway, so the matches are the plain
+    alternation's. A rule whose starts cannot be listed has no guard (and then neither has the whole).
+    :meth:`finditer` yields ``(rule index, match)``.
     """
 
     def __init__(self, rules: Sequence[str], *, head: str = "", tail: str = "", flags: int = 0) -> None:
+        starts = [literal_starts(rule) for rule in rules]
+        folded = bool(flags & re.IGNORECASE)
+        alternatives = []
+        for i, (rule, rule_starts) in enumerate(zip(rules, starts, strict=True)):
+            guard = ""
+            if rule_starts:
+                # A rule with its own case flag ('(?i:...)') compares its starts ignoring case.
+                trie = _trie(rule_starts)
+                guard = f"(?={trie})" if folded or "(?i" not in rule else f"(?=(?i:{trie}))"
+            alternatives.append(f"{guard}(?P<g{i}>{rule})")
+        self.gated = bool(rules) and all(starts)
+        outer = ""
+        if self.gated:
+            every = set().union(*starts)  # type: ignore[arg-type]
+            trie = _trie(every)
+            outer = f"(?={trie})" if folded or not any("(?i" in rule for rule in rules) else f"(?=(?i:{trie}))"
+        self.pattern = re.compile(f"{head}{outer}(?:{'|'.join(alternatives)}){tail}", flags)
         self._plain = re.compile(head + "(?:" + "|".join(f"(?P<g{i}>{r})" for i, r in enumerate(rules)) + ")" + tail,
                                  flags)
-        self._rules = tuple(re.compile(f"{head}(?:{rule}){tail}", flags) for rule in rules)
-        starts = [literal_starts(rule) for rule in rules]
-        self._by_start: dict[str, tuple[int, ...]] = {}
-        self._gate: re.Pattern[str] | None = None
-        self._fold = False
-        if rules and all(s is not None and s and min(map(len, s)) == _START_LENGTH for s in starts):
-            # With a case flag anywhere, the gate ignores case and looks starts up lower-cased, so that it
-            # still admits every position a rule can match at; without one it compares exactly (faster).
-            self._fold = bool(flags & re.IGNORECASE) or any("(?i" in rule for rule in rules)
-            table: dict[str, list[int]] = {}
-            for index, rule_starts in enumerate(starts):
-                for start in rule_starts:  # type: ignore[union-attr]
-                    table.setdefault(start.lower() if self._fold else start, []).append(index)
-            self._by_start = {start: tuple(sorted(set(indexes))) for start, indexes in table.items()}
-            trie = _trie(sorted(self._by_start))
-            self._gate = re.compile(f"{head}(?={trie})", re.IGNORECASE if self._fold else 0)
-
-    @property
-    def gated(self) -> bool:
-        """False when some rule's start could not be bounded and every scan is the plain regex's."""
-        return self._gate is not None
 
     def finditer(self, text: str) -> Iterator[tuple[int, re.Match[str]]]:
-        if self._gate is None:
-            for match in self._plain.finditer(text):
-                yield int((match.lastgroup or "g0")[1:]), match
-            return
-        every = range(len(self._rules))
-        resume = 0
-        for candidate in self._gate.finditer(text):
-            position = candidate.start()
-            if position < resume:
-                continue
-            start = text[position:position + _START_LENGTH]
-            for index in self._by_start.get(start.lower() if self._fold else start, every):
-                match = self._rules[index].match(text, position)
-                if match is not None:
-                    yield index, match
-                    resume = match.end() if match.end() > position else position + 1
-                    break
+        for match in self.pattern.finditer(text):
+            yield int((match.lastgroup or "g0")[1:]), match
 
 
-def _trie(words: Sequence[str]) -> str:
-    """A regex alternation of ``words`` shaped as a character trie (one comparison rejects a position)."""
+_END = ""  # a trie node's key for 'a start may end here'
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regex matching any string that begins with one of ``words``, shaped as a character trie."""
     root: dict[str, dict] = {}  # type: ignore[type-arg]
     for word in words:
         node = root
         for char in word:
             node = node.setdefault(char, {})
+        node[_END] = {}
 
     def emit(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
+        if _END in node:
+            return ""  # a start ends here: whatever follows, the position may match
         branches = [re.escape(char) + emit(child) for char, child in sorted(node.items())]
-        if not branches:
-            return ""
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return emit(root) or "(?!)"
+    return emit(root) if root else "(?!)"

@@ -192,7 +192,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
                     "también".split()),
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
-_LETTERS = re.compile(r"[^\W\d_]")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
 _NON_LATIN = re.compile(r"[^\x00-\u024f]")
 _MIN_LETTERS = 20
 _SCRIPT_SHARE = 0.2
@@ -206,8 +206,8 @@ def language_hint(text: str) -> str | None:
     Too little text (or no function word at all) gives None. Drug and disease names are mostly Latin
     in every fork, which is why the share threshold is low and the word lists exclude names.
     """
-    letters = hangul = han = kana = 0
-    letters = len(_LETTERS.findall(text))
+    hangul = han = kana = 0
+    letters = len(_NOT_LETTERS.sub("", text))  # counted by the engine, not one string per letter
     for char in _NON_LATIN.findall(text):  # only non-ASCII letters need a name look-up
         if not char.isalpha():
             continue
@@ -224,12 +224,11 @@ def language_hint(text: str) -> str | None:
         return "ko"
     if han + kana >= _SCRIPT_SHARE * letters:
         return "ja" if kana >= 0.1 * (han + kana) else "zh"
-    counts = dict.fromkeys(_FUNCTION_WORDS, 0)
-    for word, seen in Counter(w.split("'")[-1] for w in _WORD.findall(text.lower())).items():
-        # l'abacavir -> abacavir, d'essais -> essais
-        for language, words in _FUNCTION_WORDS.items():
-            if word in words:
-                counts[language] += seen
+    seen = Counter(_WORD.findall(text.lower()))
+    for token in [t for t in seen if "'" in t]:  # l'abacavir -> abacavir, d'essais -> essais
+        tail = token.split("'")[-1]
+        seen[tail] += seen.pop(token)
+    counts = {language: sum(seen.get(word, 0) for word in words) for language, words in _FUNCTION_WORDS.items()}
     best = max(counts, key=lambda language: counts[language])
     if counts[best] == 0:
         return None

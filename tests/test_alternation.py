@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from drafter.alternation import GatedAlternation, literal_starts
-from drafter.vocabulary import _CLAIM_TRANSLATION, _lower_same_length, load_vocabulary
+from drafter.vocabulary import _CLAIM_TRANSLATION, lower_same_length, load_vocabulary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -85,7 +85,7 @@ def test_gated_and_plain_agree_on_every_line_of_the_corpus(name: str, alternatio
     assert len(lines) > 1000
     found = 0
     for line in lines:
-        normal = _lower_same_length(line).translate(_CLAIM_TRANSLATION)
+        normal = lower_same_length(line).translate(_CLAIM_TRANSLATION)
         gated = gated_matches(alternation, normal)
         assert gated == plain_matches(alternation, normal), line[:80]
         found += len(gated)

@@ -350,7 +350,7 @@ class _AbsenceRule:
 # --- text helpers ------------------------------------------------------------------------------------
 
 
-def _lower_same_length(text: str) -> str:
+def lower_same_length(text: str) -> str:
     """``text.lower()``, except that characters whose lower case is longer are left alone.
 
     Offsets found in the result are then offsets into ``text`` (``"İ".lower()`` has two characters).
@@ -798,7 +798,7 @@ class SafetyVocabulary:
         tolerated", "cannot be considered safe in pregnancy") is not reported."""
         if not text or not self._absence_rules:
             return []
-        low = _lower_same_length(text)
+        low = lower_same_length(text)
         normal = low.translate(_CLAIM_TRANSLATION)
         hits: list[tuple[int, int, _AbsenceRule]] = []
         if self._claim_starts is None:
@@ -840,7 +840,7 @@ class SafetyVocabulary:
             return frozenset()
         covered = {m.concept for m in self.mentions(text, mask=mask, context=False) if not m.negated}
         if self._support_regex is not None:
-            flat = _lower_same_length(text).translate(_FLATTEN)
+            flat = lower_same_length(text).translate(_FLATTEN)
             for m in self._support_regex.finditer(flat):
                 concept = self._support_concept.get(m.group()) or self._support_concept.get(_key(m.group()))
                 if concept is not None:
@@ -851,7 +851,7 @@ class SafetyVocabulary:
         """What ``text`` (a pack safety item) covers; compute it once per item and pass it to
         :meth:`object_supported` for every claim."""
         words = frozenset(
-            normalise_word(t) for t in _OBJ_TOKEN.findall(_lower_same_length(text or "")) if t[:1].isalnum()
+            normalise_word(t) for t in _OBJ_TOKEN.findall(lower_same_length(text or "")) if t[:1].isalnum()
         )
         return SupportProfile(self.covered_concepts(text or ""), words)
 
@@ -881,7 +881,7 @@ class SafetyVocabulary:
         skip = self._not_content
         return [
             normalise_word(t)
-            for t in _OBJ_TOKEN.findall(_lower_same_length(phrase))
+            for t in _OBJ_TOKEN.findall(lower_same_length(phrase))
             if t[:1].isalnum() and t not in skip
         ]
 
@@ -973,7 +973,7 @@ class SafetyVocabulary:
         spaces ' ', apostrophes "'") and flattened for the term scan (``flat``), with the mask and,
         if ``context``, the context masks blanked out in both; plus the spans after which a drug
         class is only named."""
-        low = _lower_same_length(text)
+        low = lower_same_length(text)
         flat = low.translate(_FLATTEN)
         normal = low.translate(_CLAIM_TRANSLATION)
         if mask:

@@ -24,7 +24,7 @@ from drafter.pack.models import (
 )
 from drafter.rules import PackAssessment, assess_pack
 from drafter.verify.quotes import QuoteIndex
-from drafter.vocabulary import SafetyVocabulary, SupportProfile, load_vocabulary
+from drafter.vocabulary import SafetyVocabulary, SupportProfile, lower_same_length, load_vocabulary
 
 
 @dataclass
@@ -40,9 +40,9 @@ class PackIndex:
     article_records: dict[tuple[int, str], Article] = field(default_factory=dict)
     ranks_of_key: dict[str, set[int]] = field(default_factory=dict)
     indications: dict[int, PredictedIndication] = field(default_factory=dict)
-    names: list[tuple[re.Pattern[str], int]] = field(default_factory=list)
+    names: list[tuple[re.Pattern[str], int, bool]] = field(default_factory=list)  # pattern, rank, lowered
     mask: tuple[str, ...] = ()
-    mask_patterns: tuple[re.Pattern[str], ...] = ()
+    mask_patterns: tuple[tuple[re.Pattern[str], bool], ...] = ()  # (alternation, reads the lowered text)
     safety_concepts: dict[str, frozenset[str]] = field(default_factory=dict)
     safety_negated: dict[str, frozenset[str]] = field(default_factory=dict)
     safety_absences: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -71,7 +71,7 @@ class PackIndex:
                 index.ranks_of_key.setdefault(article.key, set()).add(indication.rank)
             for name in indication_names(indication):
                 mask.append(name)
-                index.names.append((_name_pattern(name), indication.rank))
+                index.names.append((_name_pattern(name), indication.rank, _name_source(name)[1]))
         index.mask = tuple(m for m in mask if m)
         for key in index.trials:
             # An EU register record is the EudraCT number plus a country ('EUCTR2011-004300-38-GB'); the
@@ -87,10 +87,11 @@ class PackIndex:
                 m.concept for name in indication_names(indication) for m in index.vocabulary.mentions(name)
                 if not m.negated)
         sources = sorted({_name_source(m) for m in index.mask if m.strip()}, key=lambda s: -len(s[0]))
-        # One alternation, longest names first, compiled once, instead of one scan per name and spelling.
-        index.mask_patterns = (re.compile("|".join(
-            f"(?i:{source})" if ignore_case else f"(?:{source})" for source, ignore_case in sources)),
-        ) if sources else ()
+        # Two alternations (names in the lower-cased text, acronyms as written), longest names first,
+        # compiled once, instead of one scan per name and spelling.
+        index.mask_patterns = tuple(
+            (re.compile("|".join(f"(?:{source})" for source, lower in sources if lower is lowered)), lowered)
+            for lowered in (True, False) if any(lower is lowered for _, lower in sources))
         for key, item in pack.safety_items().items():
             text = _coverage_text(item)
             # Pack text is read without the context masks meant for report prose, and with the phrasings
@@ -104,7 +105,10 @@ class PackIndex:
 
     def named_spans(self, text: str) -> list[tuple[int, int, int]]:
         """(start, end, rank) of every indication name written in ``text``, in order."""
-        return sorted((m.start(), m.end(), rank) for pattern, rank in self.names for m in pattern.finditer(fold(text)))
+        folded = fold(text)
+        lowered = lower_same_length(folded)
+        return sorted((m.start(), m.end(), rank) for pattern, rank, lower in self.names
+                      for m in pattern.finditer(lowered if lower else folded))
 
     def named_ranks(self, text: str) -> list[int]:
         """Ranks of the indications whose names appear in ``text``, in order of appearance."""
@@ -127,7 +131,8 @@ class PackIndex:
         if len(self.blanked) > 20_000:  # a long-lived verifier keeps only recent sentences
             self.blanked.clear()
         folded = fold(text)
-        spans = [m.span() for pattern in self.mask_patterns for m in pattern.finditer(folded)]
+        lowered = lower_same_length(folded)
+        spans = [m.span() for pattern, lower in self.mask_patterns for m in pattern.finditer(lowered if lower else folded)]
         if not spans:
             self.blanked[text] = text
             return text
@@ -168,23 +173,24 @@ def indication_names(indication: PredictedIndication) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _name_source(name: str) -> tuple[str, bool]:
-    """A name as written in any report (the regex source, and whether case is ignored).
+    """A name as written in any report (the regex source, and whether it reads the lower-cased text).
 
     Case, separators, British/American spelling and accents aside: 'Ischemic stroke' also matches
     'ischaemic stroke', 'Oedema' 'edema', 'Sjögren syndrome' 'Sjogren syndrome' and 'Parkinson's
-    disease' 'Parkinson disease'. Acronyms (capital letters only) match exactly.
+    disease' 'Parkinson disease'. Acronyms (capital letters only) match exactly. Case is ignored by
+    matching a lower-cased source against lower-cased text, not by re.IGNORECASE: a pack's names are
+    compiled for every new pack, and IGNORECASE makes that compile three times slower (and the scan slower).
     """
     if name.isupper() and name.isalpha():
         parts = [re.escape(p) for p in re.split(r"[\s\-]+", fold(name).strip()) if p]
         return r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])", False
-    parts = [_spelling_tolerant(p) for p in re.split(r"[\s\-]+", fold(name).strip()) if p]
+    parts = [_spelling_tolerant(p) for p in re.split(r"[\s\-]+", lower_same_length(fold(name)).strip()) if p]
     return r"(?<![A-Za-z0-9])" + r"[\s-]+".join(parts) + r"(?![A-Za-z0-9])", True
 
 
 @lru_cache(maxsize=4096)
 def _name_pattern(name: str) -> re.Pattern[str]:
-    source, ignore_case = _name_source(name)
-    return re.compile(source, re.IGNORECASE if ignore_case else 0)
+    return re.compile(_name_source(name)[0])
 
 
 _VOWELS = set("aeiouy")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from drafter.alternation import GatedAlternation, literal_starts
-from drafter.vocabulary import _CLAIM_TRANSLATION, lower_same_length, load_vocabulary
+from drafter.casefold import lower_same_length
+from drafter.vocabulary import _CLAIM_TRANSLATION, load_vocabulary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

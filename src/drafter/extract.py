@@ -14,6 +14,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 from typing import Literal
 
+from drafter.casefold import compile_lowered, lower_same_length
 from drafter.identifiers import REGISTRY_FORMATS, IdentifierError, normalise_trial_id
 from drafter.pack.models import Phase, TrialStatus, parse_phase
 
@@ -108,7 +109,7 @@ _MALFORMED_NCT = re.compile(r"(?<![A-Za-z0-9])NCT[\s-]?(?:\d{1,7}|\d{9,})(?![\d]
 # Cheap gates: most sentences have no digit (so no id, figure or year) or no count noun, and the
 # full patterns need not run on them. The verifier calls these extractors on every sentence.
 _DIGIT = re.compile(r"\d")
-_COUNT_GATE = re.compile(r"trial|publication|article|paper|reference|pmid|citation", re.IGNORECASE)
+_COUNT_GATE = compile_lowered(r"trial|publication|article|paper|reference|pmid|citation")
 _NUMBER_GATE = re.compile(r"%|score|rank|level|L[1-5]|證據|证据", re.IGNORECASE)
 
 
@@ -166,10 +167,9 @@ class Fact:
 
 
 _PHASE_NUM = r"(?:[0-4]|iv|i{1,3}|one|two|three|four)[ab]?"
-_PHASE = re.compile(
+_PHASE = compile_lowered(
     rf"\b(?:early[\s-]+phase[\s-]*(?:1|i|one)\b"
     rf"|phase[\s-]*{_PHASE_NUM}(?:\s*(?:/|-|to|and)\s*(?:phase[\s-]*)?{_PHASE_NUM})?)(?![a-z0-9])",
-    re.IGNORECASE,
 )
 _PHASE_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4"}
 _STATUS_WORDS: tuple[tuple[str, frozenset[TrialStatus]], ...] = (
@@ -188,26 +188,23 @@ _STATUS_WORDS: tuple[tuple[str, frozenset[TrialStatus]], ...] = (
         TrialStatus.RECRUITING, TrialStatus.ACTIVE_NOT_RECRUITING, TrialStatus.ENROLLING_BY_INVITATION,
         TrialStatus.NOT_YET_RECRUITING})),
 )
-_STATUS = re.compile(r"\b(?:" + "|".join(f"(?P<s{i}>{p})" for i, (p, _) in enumerate(_STATUS_WORDS)) + r")\b",
-                     re.IGNORECASE)
+_STATUS = compile_lowered(r"\b(?:" + "|".join(f"(?P<s{i}>{p})" for i, (p, _) in enumerate(_STATUS_WORDS)) + r")\b")
 _PEOPLE = (r"participants?|patients?|subjects?|smokers?|people|individuals|adults|children|volunteers|women|men|"
            r"persons|cases|enrollees|enrolees")
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
-_ENROLMENT = re.compile(
+_ENROLMENT = compile_lowered(
     rf"(?:\b(?P<a>{_NUMBER})\s*-?\s*(?:{_PEOPLE})\b"
     rf"|\bn\s*=\s*(?P<b>{_NUMBER})\b"
     rf"|\benrol(?:l)?(?:ment|led|ling|ing|s)?\b\s*(?:of|:|was|=|target(?:ed)?)?\s*(?:about\s+)?(?P<c>{_NUMBER})\b)",
-    re.IGNORECASE,
 )
-_YEAR = re.compile(r"(?<![\d.,/-])(19[5-9]\d|20[0-4]\d)(?![\d%]|\s*(?:" + _PEOPLE + r"))", re.IGNORECASE)
+_YEAR = compile_lowered(r"(?<![\d.,/-])(19[5-9]\d|20[0-4]\d)(?![\d%]|\s*(?:" + _PEOPLE + r"))")
 
 # A status word that is not a trial's status: what participants did ("40 participants completed the
 # study", "patients who completed treatment") or an action in a time clause ("terminated after
 # enrolling 41 participants", "withdrawn before recruiting anyone").
-_NOT_A_STATUS_BEFORE = re.compile(
+_NOT_A_STATUS_BEFORE = compile_lowered(
     rf"(?:\b(?:{_PEOPLE})\s+(?:who\s+|that\s+)?(?:had\s+|have\s+|has\s+)?(?:all\s+|fully\s+)?"
     rf"|\b(?:after|before|upon|on|by|without|since)\s+)$",
-    re.IGNORECASE,
 )
 
 
@@ -221,7 +218,7 @@ def _find_trial_facts_cached(text: str) -> tuple[Fact, ...]:
 
 
 def _find_trial_facts(text: str) -> list[Fact]:
-    folded = fold(text)
+    folded = lower_same_length(fold(text))  # offsets are the text's (casefold)
     facts: list[Fact] = []
     for match in _PHASE.finditer(folded):
         raw = re.sub(r"\b(one|two|three|four)\b", lambda w: _PHASE_WORDS[w.group(1)], match.group(0).lower())
@@ -243,14 +240,14 @@ def _find_trial_facts(text: str) -> list[Fact]:
         facts.append(Fact("enrollment", int(match.group(group).replace(",", "")), match.start(group),
                           match.end(group), text[match.start():match.end()]))
     for match in _YEAR.finditer(folded):
-        facts.append(Fact("year", int(match.group(1)), match.start(), match.end(), match.group(1)))
+        facts.append(Fact("year", int(match.group(1)), match.start(), match.end(), match.group(1)))  # digits only
     facts.sort(key=lambda f: f.start)
     return facts
 
 
 def mentions_trial_fact(text: str) -> bool:
     """Does ``text`` state an enrolment figure about a study (used to keep background sentences clean)?"""
-    return bool(_ENROLMENT.search(fold(text)))
+    return bool(_ENROLMENT.search(lower_same_length(fold(text))))
 
 
 # --- counts, scores, ranks, levels, decisions -------------------------------------------------------
@@ -262,17 +259,15 @@ _NUMBER_WORDS = {
     "thirty": 30, "forty": 40, "fifty": 50,
 }
 _COUNT_NUMBER = r"(?P<n>\d+|" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")"
-_TRIAL_COUNT = re.compile(
+_TRIAL_COUNT = compile_lowered(
     rf"(?<!phase )(?<!phase)(?<!phase-)(?<!-)\b{_COUNT_NUMBER}\s+(?P<q>(?:[A-Za-z0-9/,-]+\s+){{0,6}}?)(?:clinical\s+)?trials?\b",
-    re.IGNORECASE,
 )
 # Besides phases and statuses, only these words may stand between a number and "trials" for the
 # number to be a tally of the pack's trials ("3 registered clinical trials", "2 terminated Phase 2 trials").
 _TALLY_WORDS = {"registered", "clinical", "interventional", "human", "and", "or", "of", "which", "in", "total"}
-_ARTICLE_COUNT = re.compile(
+_ARTICLE_COUNT = compile_lowered(
     rf"(?<!phase )(?<!phase)(?<!phase-)(?<!-)\b{_COUNT_NUMBER}\s+(?P<q>(?:(?:published|indexed|pubmed|retrieved|identified|relevant|supporting|"
     rf"related)\s+)*)(?:publications|articles|papers|references|pmids|citations)\b",
-    re.IGNORECASE,
 )
 # Words that make a count about something other than the pack's evidence ("two further trials are needed").
 _NOT_A_TALLY = re.compile(r"\b(?:further|more|additional|new|future|larger|planned|proposed|needed|required|"
@@ -338,9 +333,10 @@ def _find_counts_cached(text: str) -> tuple[CountClaim, ...]:
 
 
 def _find_counts(text: str) -> list[CountClaim]:
-    if not _COUNT_GATE.search(text):
+    low = lower_same_length(text)
+    if not _COUNT_GATE.search(low):
         return []
-    folded = fold(text)
+    folded = fold(low)  # lower-cased (casefold): offsets are the text's
     claims: list[CountClaim] = []
     phase_spans = [m.span() for m in _PHASE.finditer(folded)]
 

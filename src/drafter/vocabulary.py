@@ -94,6 +94,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from drafter.alternation import GatedAlternation
+from drafter.casefold import lower_pattern, lower_same_length
 from drafter.errors import UserError
 
 __all__ = [
@@ -348,33 +349,6 @@ class _AbsenceRule:
 
 
 # --- text helpers ------------------------------------------------------------------------------------
-
-
-def lower_same_length(text: str) -> str:
-    """``text.lower()``, except that characters whose lower case is longer are left alone.
-
-    Offsets found in the result are then offsets into ``text`` (``"İ".lower()`` has two characters).
-    """
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(lc if len(lc := ch.lower()) == 1 else ch for ch in text)
-
-
-def _lower_pattern(pattern: str) -> str:
-    """``pattern`` for lower-cased text: literal characters lower-cased, escapes (``\\W``, ``\\S``,
-    ``\\B`` ...) left alone. Matching lower-cased text without re.IGNORECASE lets the regex engine
-    use its fast literal checks, several times faster than IGNORECASE."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "\\" and i + 1 < len(pattern):
-            out.append(pattern[i : i + 2])
-            i += 2
-        else:
-            out.append(pattern[i].lower())
-            i += 1
-    return "".join(out)
 
 
 def _leading_words_of_alternation(pattern: str) -> set[str] | None:
@@ -1405,7 +1379,7 @@ class _Parser:
         for j, pattern in enumerate(patterns):
             try:
                 re.compile(pattern, re.IGNORECASE)
-                compiled = re.compile(_lower_pattern(pattern))
+                compiled = re.compile(lower_pattern(pattern))
             except re.error as exc:
                 raise self.fail(f"{path}[{j}]", f"invalid regular expression ({exc})") from None
             if compiled.groups:
@@ -1588,7 +1562,7 @@ class _Parser:
             for j, pattern in enumerate(patterns):
                 try:
                     re.compile(pattern, re.IGNORECASE)
-                    compiled = re.compile(_lower_pattern(pattern))
+                    compiled = re.compile(lower_pattern(pattern))
                 except re.error as exc:
                     raise self.fail(f"{path}.patterns[{j}]", f"invalid regular expression ({exc})") from None
                 if compiled.match(""):

@@ -24,7 +24,8 @@ from drafter.pack.models import (
 )
 from drafter.rules import PackAssessment, assess_pack
 from drafter.verify.quotes import QuoteIndex
-from drafter.vocabulary import SafetyVocabulary, SupportProfile, lower_same_length, load_vocabulary
+from drafter.casefold import lower_same_length
+from drafter.vocabulary import SafetyVocabulary, SupportProfile, load_vocabulary
 
 
 @dataclass

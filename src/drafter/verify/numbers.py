@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from drafter.casefold import compile_lowered, lower_same_length
 from drafter.extract import IdMention, find_counts, find_numbers, find_trial_facts
 from drafter.pack.models import MOA_KEY, SAFETY_KEY_PREFIX, TrialStatus
 from drafter.rules import counted_trials
@@ -40,16 +41,15 @@ _WORD_VALUES = {
 }
 _MEASURE_WORDS = {"half", "halved", "halve", "halving", "twice", "double", "doubled", "doubling", "thrice", "triple",
                   "tripled", "threefold", "twofold", "fourfold", "tenfold"}
-_WORDS = re.compile(r"\b(?P<w>" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r")\b"
-                    # 'double-blind', 'triple-masked', 'half-life', 'double-dummy' name a design or a quantity, not a figure
-                    r"(?![\s-]*(?:blind|dummy|mask|life|lives|maximal|strand|bond|layer|check))", re.IGNORECASE)
+_WORDS = compile_lowered(r"\b(?P<w>" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r")\b"
+                         # 'double-blind', 'triple-masked', 'half-life', 'double-dummy' name a design or a quantity, not a figure
+                         r"(?![\s-]*(?:blind|dummy|mask|life|lives|maximal|strand|bond|layer|check))")
 # Numbers that other checks own or that are no figure: a phase, an evidence level, a rank, an
 # ordinal, a receptor or enzyme name ('CYP3A4', 'GABA-B', 'COX-2' are caught by the letter rules).
-_NOT_FIGURES = re.compile(
+_NOT_FIGURES = compile_lowered(
     r"\bphase[\s-]*(?:[0-4]|i{1,3}|iv)[ab]?(?:\s*(?:/|-|to|and)\s*(?:phase[\s-]*)?(?:[0-4]|i{1,3}|iv)[ab]?)?\b"
     r"|\bL[1-5]\b|\blevel[\s-]*[1-5]\b|\brank(?:ed|s)?\s*(?:#|no\.?\s*|number\s+)?\d+\b|\b\d+(?:st|nd|rd|th)\b"
     r"|\bstage\s*S?[0-3]\b|\bS[0-3]\b",
-    re.IGNORECASE,
 )
 
 
@@ -79,9 +79,10 @@ def figures_in(text: str) -> list[Figure]:
 
 @lru_cache(maxsize=8192)
 def _figures(text: str) -> tuple[Figure, ...]:
-    if not _DIGIT_OR_WORD.search(text) and not _FRACTIONS.search(text):
+    low = lower_same_length(text)  # for the word patterns; figures quote ``text`` (casefold)
+    if not _DIGIT_OR_WORD.search(low) and not _FRACTIONS.search(low):
         return ()
-    blocked = [m.span() for m in _NOT_FIGURES.finditer(text)]
+    blocked = [m.span() for m in _NOT_FIGURES.finditer(low)]
     found: list[Figure] = []
     for match in _DIGITS.finditer(text):
         if any(s <= match.start() < e for s, e in blocked):
@@ -91,14 +92,14 @@ def _figures(text: str) -> tuple[Figure, ...]:
         percent = bool(match.group("pct"))
         measure = percent or bool(match.group("d")) or bool(_MEASURE_AFTER.match(text, match.end()))
         found.append(Figure(value, decimals, percent, match.start(), match.end(), match.group(0), measure))
-    for match in _WORDS.finditer(text):
+    for match in _WORDS.finditer(low):
         if any(s <= match.start() < e for s, e in blocked):
             continue
-        word = match.group("w").lower()
+        word = match.group("w")
         measure = word in _MEASURE_WORDS or bool(_MEASURE_AFTER.match(text, match.end()))
         found.append(Figure(float(_WORD_VALUES[word]), 0, word.startswith("hal"), match.start(), match.end(),
-                            match.group(0), measure))
-    for match in _FRACTIONS.finditer(text):
+                            text[match.start():match.end()], measure))
+    for match in _FRACTIONS.finditer(low):
         if any(s <= match.start() < e for s, e in blocked):
             continue
         if match.group("part"):
@@ -106,7 +107,8 @@ def _figures(text: str) -> tuple[Figure, ...]:
         else:
             share = 1 / _WORD_VALUES[match.group("of").lower()]
         found = [f for f in found if not (match.start() <= f.start < match.end())]  # 'two thirds': one figure
-        found.append(Figure(round(share * 100, 1), 1, True, match.start(), match.end(), match.group(0), True, True))
+        found.append(Figure(round(share * 100, 1), 1, True, match.start(), match.end(), text[match.start():match.end()],
+                            True, True))
     found.sort(key=lambda f: f.start)
     # The first number of a range is what the second is: '18-60 years', '200 to 400 mg'.
     for i in range(len(found) - 2, -1, -1):
@@ -118,10 +120,9 @@ def _figures(text: str) -> tuple[Figure, ...]:
 
 _FRACTION_VALUES = {"half": 1 / 2, "third": 1 / 3, "quarter": 1 / 4, "fifth": 1 / 5, "tenth": 1 / 10}
 # 'a third of participants', 'two-thirds', 'three quarters', 'one in five': shares written in words.
-_FRACTIONS = re.compile(
+_FRACTIONS = compile_lowered(
     r"\b(?P<count>an?|one|two|three|four)[\s-]+(?P<part>thirds?|quarters?|fifths?|tenths?)\b"
     r"|\b(?P<one>one)\s+in\s+(?P<of>two|three|four|five|six|seven|eight|nine|ten)\b",
-    re.IGNORECASE,
 )
 
 
@@ -130,7 +131,7 @@ def _count_word(word: str | None) -> int:
 
 
 _RANGE_JOIN = re.compile(r"\s*(?:-|to|and|or)\s*", re.IGNORECASE)
-_DIGIT_OR_WORD = re.compile(r"\d|" + _WORDS.pattern, re.IGNORECASE)
+_DIGIT_OR_WORD = re.compile(r"\d|" + _WORDS.pattern)  # for lower-cased text, as _WORDS
 
 
 @lru_cache(maxsize=65536)

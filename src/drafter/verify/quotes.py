@@ -80,8 +80,12 @@ _ELLIPSIS = re.compile(r"\.{3,}")
 _EDGE = re.compile(r"^[\s\"'.,;:!?()\[\]]+|[\s\"'.,;:!?()\[\]]+$")
 
 
+@lru_cache(maxsize=2048)
 def normalise(text: str) -> str:
     """``text`` in the form quotes are compared in: typography folded, letters and digits kept.
+
+    Cached: an item's text is normalised for every quote and every statement that cites it, and
+    again when the report is assembled; abstracts are long and the same few recur.
 
     The verifier's one reading of text (:func:`drafter.verify.reading.normal`: NFKC, format
     characters removed, typography folded), then: curly and angle quotes straight, every dash a

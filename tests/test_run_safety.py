@@ -139,6 +139,27 @@ def test_a_batch_refuses_an_output_that_is_one_of_its_inputs(tmp_path: Path, mon
     assert line["status"] == "bad_input" and "refusing to write" in line["message"]
 
 
+@pytest.mark.parametrize("through", ["linked folder", "linked file"])
+def test_a_batch_refuses_an_output_that_reaches_an_input_through_a_link(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, through: str) -> None:
+    folder = tmp_path / "X"
+    (path,) = write_packs(folder, 1)
+    before = path.read_bytes()
+    if through == "linked folder":
+        out = tmp_path / "link"
+        out.symlink_to(folder, target_is_directory=True)
+    else:
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / path.name).symlink_to(path)
+    with ScriptedOpenAIServer(default=auto_draft_step(), lifetime=30) as server:
+        _env(server, monkeypatch)
+        assert _batch(path, "--out", out, "--format", "json") == 1
+        assert server.chat_calls == 0
+    assert path.read_bytes() == before
+    assert _summary(out)[path.stem]["status"] == "bad_input"
+
+
 def test_draft_refuses_two_packs_with_one_pack_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"

@@ -30,7 +30,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -337,6 +337,13 @@ def report_texts(report: Any, out_dir: Path, stem: str, formats: Sequence[str]) 
     return report_outputs(report, out_dir, stem, formats)
 
 
+def _needs_resolving(real_dir: str, name: str) -> bool:
+    """Whether ``real_dir/name`` may resolve elsewhere: the name has a separator or a parent step, or
+    the file is itself a link (one lstat, where resolving the whole path costs one per component)."""
+    return os.sep in name or (os.altsep or os.sep) in name or ".." in name \
+        or os.path.islink(os.path.join(real_dir, name))
+
+
 STICKY = ("withheld", "failed")  # statuses a rerun keeps until asked to draft again
 
 
@@ -379,10 +386,18 @@ class _Batch:
     def _overwrites_input(self, pack_id: str) -> Path | None:
         """The first output of this pack that would replace one of the run's input files, if any."""
         for fmt in self.settings.formats:
-            target = self.out_dir / output_name(pack_id, fmt)
-            if os.path.realpath(target) in self.input_paths:
+            name = output_name(pack_id, fmt)
+            target = self.out_dir / name
+            resolved = (os.path.realpath(target) if _needs_resolving(self._real_out_dir, name)
+                        else os.path.join(self._real_out_dir, name))
+            if resolved in self.input_paths:
                 return target
         return None
+
+    @cached_property
+    def _real_out_dir(self) -> str:
+        """The output folder resolved once per run (resolving every output path cost a stat per component)."""
+        return os.path.realpath(self.out_dir)
 
     def _previous(self, name: str, pack_id: str, key: str) -> PackOutcome | None:
         """What an earlier run with this run key left: skipped if it verified, the same status if not."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -73,6 +74,9 @@ class PackIndex:
             for name in indication_names(indication):
                 mask.append(name)
                 index.names.append((_name_pattern(name), indication.rank, _name_source(name)[1]))
+        for rank, name in _unqualified_names(pack.predicted_indications):
+            mask.append(name)
+            index.names.append((_name_pattern(name), rank, _name_source(name)[1]))
         index.mask = tuple(m for m in mask if m)
         for key in index.trials:
             # An EU register record is the EudraCT number plus a country ('EUCTR2011-004300-38-GB'); the
@@ -170,6 +174,25 @@ def indication_names(indication: PredictedIndication) -> list[str]:
     if len(words) >= 3:
         names.append("".join(w[0].upper() for w in words))
     return names
+
+
+# Words of course or severity that reports drop when they name a disease again ('Active Peptic Ulcer
+# Disease' is 'peptic ulcer disease' two paragraphs on).
+_COURSE_WORDS = frozenset("active acute chronic smouldering smoldering severe mild moderate refractory recurrent "
+                          "relapsing advanced early late idiopathic hereditary familial congenital persistent".split())
+
+
+def _unqualified_names(indications: Sequence[PredictedIndication]) -> list[tuple[int, str]]:
+    """(rank, name without its leading course word) for names of three words or more, unless that
+    shorter name is also another indication's (then it would not say which one is meant)."""
+    shorter: dict[str, list[tuple[int, str]]] = {}
+    for indication in indications:
+        words = indication.disease_name.split()
+        if len(words) >= 3 and words[0].casefold() in _COURSE_WORDS:
+            name = " ".join(words[1:])
+            shorter.setdefault(name.casefold(), []).append((indication.rank, name))
+    full = {name.casefold() for i in indications for name in indication_names(i)}
+    return [entries[0] for key, entries in shorter.items() if len(entries) == 1 and key not in full]
 
 
 @lru_cache(maxsize=4096)

@@ -180,9 +180,16 @@ def owners(sentence: str, fact: Fact, ids: Sequence[IdMention], *, trials_only: 
     parens = _parentheses(sentence)
     inside = next(((s, e) for s, e in parens if s < fact.start and fact.end <= e), None)
     if inside is not None:
-        held = [m for m in usable if inside[0] < m.start and m.end <= inside[1]]
+        # A semicolon separates clauses inside a parenthesis too: '(Phase 4 study NCT…; multiple Phase 3
+        # trials)' says nothing of the NCT id's phase in its second clause.
+        low = max(inside[0], sentence.rfind(";", inside[0], fact.start))
+        high = sentence.find(";", fact.end, inside[1])
+        high = inside[1] if high < 0 else high
+        held = [m for m in usable if low < m.start and m.end <= high]
         if held:
             return held
+        if any(inside[0] < m.start and m.end <= inside[1] for m in usable):
+            return []  # the parenthesis cites ids, none of them in the fact's clause
         before = [m for m in usable if m.end <= inside[0] and not sentence[m.end:inside[0]].strip()]
         return before[-1:]
     start, end = _clause(sentence, fact.start, parens)

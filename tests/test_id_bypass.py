@@ -67,6 +67,24 @@ def test_fabricated_id_is_an_error_in_lint_mode(spelling: str) -> None:
     assert ID_ERRORS & {f.code for f in result.errors}, result.findings
 
 
+# A registry-shaped id dressed as a compound code named with its drug: the bracketed name does not
+# make a mistyped NCT id, or a bracket that names a citation, a compound code.
+DRESSED_AS_COMPOUND_CODES = ["NTC01821560 (baclofen)", "NCT9999999 (baclofen)", "NCT-99999999 (baclofen)",
+                             "XYZ99999999 (trial)", "ABC12345678 (Study)", "ISRTCN99999999 (baclofen)"]
+
+
+@pytest.mark.parametrize("spelling", DRESSED_AS_COMPOUND_CODES)
+def test_a_fabricated_id_before_a_bracketed_name_is_still_an_error(spelling: str) -> None:
+    result = VERIFIER.verify_markdown(f"Baclofen reduced craving in {spelling}, a randomised study.")
+    assert ID_ERRORS & {f.code for f in result.errors}, result.findings
+
+
+@pytest.mark.parametrize("code", ["GSK548470 (besifovir)", "LY2189265 (dulaglutide)", "AZD123456 (Osimertinib)"])
+def test_a_development_code_named_with_its_drug_is_no_citation(code: str) -> None:
+    result = VERIFIER.verify_markdown(f"Entecavir was compared with {code} in treatment-naive patients.")
+    assert not ID_ERRORS & {f.code for f in result.errors}, result.findings
+
+
 def sections_saying(text: str, keys: list[str]) -> IndicationSections:
     """One drafted pack statement in the mechanistic rationale, and a conclusion that cites nothing."""
     return IndicationSections.model_validate({

@@ -21,6 +21,7 @@ from drafter.verify.index import PackIndex
 
 _REGISTRY_PREFIXES = (r"NCT|ISRCTN|EUCTR|EudraCT|CTIS|ChiCTR|CTRI|jRCT[sdb]?|JPRN|UMIN|JapicCTI|ACTRN|ANZCTR|DRKS|NTR|"
                       r"KCT|IRCT|PACTR|RBR|TCTR|SLCTR|LBCTR|RPCEC|NL-OMON")
+_REGISTRY_PREFIX_LIST = tuple(p.replace("[sdb]?", "") for p in _REGISTRY_PREFIXES.split("|"))
 # The shared look-behind is tested once per position, not once per shape: inside a word (most
 # positions) the scan fails at once. A URL is tried first, as before; a bracketed number and a bare
 # run of digits cannot start at the same character, so their order does not matter.
@@ -52,6 +53,35 @@ def _is_hex_digest(text: str, start: int) -> bool:
     run = _HEX_RUN.match(text, start)
     return (run is not None and run.end() - start >= 12
             and (run.end() == len(text) or not text[run.end()].isalnum()))
+# A drug's development code, named with its INN: 'GSK548470 (besifovir)', 'LY2189265 (dulaglutide)'.
+# The bracketed word must not be one a citation uses ('XYZ99999999 (trial)' is still an id of no registry).
+_NAMED_AFTER = re.compile(r"\s*\(\s*(?!(?i:trials?|stud(?:y|ies)|registr\w*|pubmed|pmid|articles?|records?|papers?|"
+                          r"reviews?|phase|reference|citation|doi|nct)\b)[A-Za-z][a-z]{3,}(?:\s+[a-z]+)?\s*\)")
+_PREFIX_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def _development_code(text: str, token: str, end: int) -> bool:
+    """A compound code followed by the drug's name in brackets is no citation, unless its letters are
+    one edit from a registry's prefix ('NTC01821560 (baclofen)' is still a mistyped NCT id)."""
+    letters = _PREFIX_LETTERS.match(token)
+    return (letters is not None and _NAMED_AFTER.match(text, end) is not None
+            and not any(_one_edit(letters.group().upper(), p.upper()) for p in _REGISTRY_PREFIX_LIST))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` equals ``b`` or differs from it by one substitution, insertion, deletion or swap."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 _URL_PMID = re.compile(r"(?:pubmed|ncbi\.nlm\.nih\.gov)\S*?(?:/|term=|[?&]id=)(\d{1,9})\b", re.IGNORECASE)
 _URL_TRIAL = re.compile(rf"(?:{_REGISTRY_PREFIXES})[^A-Za-z0-9\s]{{0,3}}\d[\dA-Za-z/\-]*", re.IGNORECASE)
 _EVIDENCE_HOSTS = re.compile(r"pubmed|ncbi\.nlm\.nih\.gov|clinicaltrials\.gov|isrctn|trialsearch\.who\.int|"
@@ -106,7 +136,7 @@ def _id_mentions(text: str) -> tuple[IdMention, ...]:
             found.append(_trial_mention(token, start, end, token))
         elif match.group("spaced"):
             found.append(_trial_mention("NCT" + re.sub(r"^\D+", "", token), start, end, token))
-        elif match.group("prefixed") and _is_hex_digest(text, start):
+        elif match.group("prefixed") and (_is_hex_digest(text, start) or _development_code(text, token, end)):
             continue
         elif match.group("pmc") or match.group("prefixed") or match.group("doi"):
             # A PubMed Central id is not a PMID, a DOI is no key of a pack, and letters glued to six or more

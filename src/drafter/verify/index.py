@@ -102,9 +102,9 @@ class PackIndex:
             # Pack text is read without the context masks meant for report prose, and with the phrasings
             # that only support a claim ('in epilepsy' supports 'patients with epilepsy').
             mentions = index.vocabulary.mentions(text, context=False)
-            index.safety_concepts[key] = index.vocabulary.covered_concepts(text)
+            profile = index.safety_profiles[key] = index.vocabulary.support_profile(text)
+            index.safety_concepts[key] = profile.concepts  # covered_concepts(text), read once for both
             index.safety_negated[key] = frozenset(m.concept for m in mentions if m.negated)
-            index.safety_profiles[key] = index.vocabulary.support_profile(text)
             index.safety_absences[key] = frozenset(a.id for a in index.vocabulary.absence_claims(text))
         return index
 

@@ -54,9 +54,15 @@ def fold_lines(text: str) -> str:
     return " ".join(_CONTROL.sub("", text).split())
 
 
+# Whether any of the substitutions below can apply: most printed values (numbers, names, dates) need none.
+_ANY_SYNTAX = re.compile(r"[\\`*_\[\]<|~#&]|^[>=+\-0-9]")
+
+
 def md_escape(value: object) -> str:
     """``value`` as inert Markdown text on one line (see the module docstring for what is escaped)."""
     text = fold_lines(str(value))
+    if not _ANY_SYNTAX.search(text):
+        return text
     text = _ALWAYS.sub(r"\\\1", text)
     text = _ENTITY.sub(r"\\&", text)
     text = _LEADING_MARK.sub(r"\\\1", text)

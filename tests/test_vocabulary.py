@@ -117,6 +117,11 @@ def test_withdrawal_as_a_disease_or_a_measurement_is_not_withdrawal(vocab, text)
     assert "withdrawal" not in concepts(vocab, text)
 
 
+def test_a_bleeding_word_inside_a_disease_name_is_no_bleeding(vocab):
+    assert "bleeding" not in concepts(vocab, "PAH arising in hereditary haemorrhagic telangiectasia (HHT)")
+    assert "bleeding" in concepts(vocab, "haemorrhagic complications in hereditary telangiectasia")
+
+
 @pytest.mark.parametrize("text", ["baclofen withdrawal syndrome", "Avoid abrupt withdrawal.",
                                   "withdrawal symptoms after stopping baclofen"])
 def test_withdrawal_of_the_drug_is_withdrawal(vocab, text):

@@ -117,9 +117,11 @@ def test_withdrawal_as_a_disease_or_a_measurement_is_not_withdrawal(vocab, text)
     assert "withdrawal" not in concepts(vocab, text)
 
 
-def test_a_bleeding_word_inside_a_disease_name_is_no_bleeding(vocab):
+def test_a_safety_word_inside_a_disease_name_is_no_claim(vocab):
     assert "bleeding" not in concepts(vocab, "PAH arising in hereditary haemorrhagic telangiectasia (HHT)")
     assert "bleeding" in concepts(vocab, "haemorrhagic complications in hereditary telangiectasia")
+    assert "headache" not in concepts(vocab, "relieving post-dural puncture headache with caffeine")
+    assert "headache" in concepts(vocab, "caffeine caused headache after the dural puncture")
 
 
 @pytest.mark.parametrize("text", ["baclofen withdrawal syndrome", "Avoid abrupt withdrawal.",

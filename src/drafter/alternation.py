@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
+from typing import Any
 
 try:  # the parser behind ``re``; public as ``sre_parse`` (deprecated) before Python 3.11
     from re import _constants as _c  # type: ignore[attr-defined]
@@ -32,8 +34,9 @@ class _Unbounded(Exception):
 
 
 def literal_starts(pattern: str, length: int = _START_LENGTH) -> frozenset[str] | None:
-    """Every string of up to ``length`` characters that a match of ``pattern`` can start with
-    (lower-cased), or None when that set cannot be bounded (``\\w+``, ``.``, a negated class, a
+    """Every string of up to ``length`` characters that a match of ``pattern`` can start with, as
+    the pattern writes them (case flags are applied by the guard, not here), or None when that set
+    cannot be bounded (``\\w+``, ``.``, a negated class, a
     back-reference). A string shorter than ``length`` means a match may be that short.
 
     Zero-width assertions are read as matching anywhere, so the set is a superset: it may admit a
@@ -60,12 +63,12 @@ def _sequence(items: Sequence[tuple[object, object]], length: int) -> set[str]:
     return out
 
 
-def _node(op: object, av: object, length: int) -> set[str]:  # noqa: C901 - one branch per parser opcode
+def _node(op: object, av: Any, length: int) -> set[str]:
     if op is _c.LITERAL:
-        return {chr(av)}  # type: ignore[arg-type]
+        return {chr(av)}
     if op is _c.IN:
         chars: set[str] = set()
-        for item_op, item_av in av:  # type: ignore[attr-defined]
+        for item_op, item_av in av:
             if item_op is _c.LITERAL:
                 chars.add(chr(item_av))
             elif item_op is _c.RANGE and item_av[1] - item_av[0] < _MAX_CLASS:
@@ -74,14 +77,16 @@ def _node(op: object, av: object, length: int) -> set[str]:  # noqa: C901 - one 
                 raise _Unbounded
         return chars
     if op is _c.SUBPATTERN:
-        return _sequence(list(av[3].data), length)  # type: ignore[index]
+        return _sequence(list(av[3].data), length)
     if op is _c.BRANCH:
         out: set[str] = set()
-        for alternative in av[1]:  # type: ignore[index]
+        for alternative in av[1]:
             out |= _sequence(list(alternative.data), length)
         return out
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
-        low, high, item = av  # type: ignore[misc]
+        low: int = av[0]
+        high: int = av[1]
+        item = av[2]
         once = _sequence(list(item.data), length)
         out = {""} if low == 0 else set()
         current = {""}
@@ -128,8 +133,13 @@ class GatedAlternation:
             trie = _trie(every)
             outer = f"(?={trie})" if folded or not any("(?i" in rule for rule in rules) else f"(?=(?i:{trie}))"
         self.pattern = re.compile(f"{head}{outer}(?:{'|'.join(alternatives)}){tail}", flags)
-        self._plain = re.compile(head + "(?:" + "|".join(f"(?P<g{i}>{r})" for i, r in enumerate(rules)) + ")" + tail,
-                                 flags)
+        self._plain_source = head + "(?:" + "|".join(f"(?P<g{i}>{r})" for i, r in enumerate(rules)) + ")" + tail
+        self._flags = flags
+
+    @cached_property
+    def plain(self) -> re.Pattern[str]:
+        """The same alternation without guards: what the guarded one must match exactly (tests compare)."""
+        return re.compile(self._plain_source, self._flags)
 
     def finditer(self, text: str) -> Iterator[tuple[int, re.Match[str]]]:
         for match in self.pattern.finditer(text):

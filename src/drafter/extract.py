@@ -10,8 +10,8 @@ verifier's job.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from drafter.casefold import compile_lowered, lower_same_length

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from drafter.casefold import lower_same_length
 from drafter.extract import fold
 from drafter.pack.models import (
     Article,
@@ -25,7 +26,6 @@ from drafter.pack.models import (
 )
 from drafter.rules import PackAssessment, assess_pack
 from drafter.verify.quotes import QuoteIndex
-from drafter.casefold import lower_same_length
 from drafter.vocabulary import SafetyVocabulary, SupportProfile, load_vocabulary
 
 

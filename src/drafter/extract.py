@@ -89,21 +89,18 @@ class IdMention:
     text: str
 
 
-_PMID_URL = re.compile(r"(?:https?://)?(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})",
-                       re.IGNORECASE)
-_PMID_LIST = re.compile(
+_PMID_URL = compile_lowered(r"(?:https?://)?(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})")
+_PMID_LIST = compile_lowered(
     r"\b(?:PMIDs?|PubMed\s+IDs?)(?![A-Za-z])\s*[:#]?\s*(?:\[)?"
     r"(\d{1,9}(?:\s*(?:,|;|/|\band\b|&|,\s*and\b)\s*(?:PMID\s*[:#]?\s*\d{1,9}|(?!(?:19|20)\d\d(?!\d))\d{1,9}))*)",
-    re.IGNORECASE,
 )  # a later item shaped like a year ('PMID 25027140, 2014') is the year, not another PMID
 _DIGITS = re.compile(r"\d{1,9}")
-_TRIAL_ID = re.compile(
+_TRIAL_ID = compile_lowered(
     r"(?<![A-Za-z0-9])(?:"
     + "|".join(f"(?:{fmt.pattern.pattern[1:-1]})" for fmt in REGISTRY_FORMATS).replace("(?P<body>", "(?:")
     + r")(?![A-Za-z0-9]|/\d)",  # '/' + digit continues an id (CTRI/2020/05/...); 'NCT.../' ends one
-    re.IGNORECASE,
 )
-_MALFORMED_NCT = re.compile(r"(?<![A-Za-z0-9])NCT[\s-]?(?:\d{1,7}|\d{9,})(?![\d])", re.IGNORECASE)
+_MALFORMED_NCT = compile_lowered(r"(?<![A-Za-z0-9])NCT[\s-]?(?:\d{1,7}|\d{9,})(?![\d])")
 
 
 # Cheap gates: most sentences have no digit (so no id, figure or year) or no count noun, and the
@@ -118,22 +115,23 @@ def find_ids(text: str) -> list[IdMention]:
     if not _DIGIT.search(text):
         return []
     folded = fold(text)
+    low = lower_same_length(folded)  # matched lower-cased (casefold); ids are read from ``folded``
     found: list[IdMention] = []
     taken: list[tuple[int, int]] = []
-    for match in _TRIAL_ID.finditer(folded):
+    for match in _TRIAL_ID.finditer(low):
         try:
-            key = normalise_trial_id(match.group(0))
+            key = normalise_trial_id(folded[match.start():match.end()])
         except IdentifierError:
             continue
         found.append(IdMention("trial", key, match.start(), match.end(), text[match.start():match.end()]))
         taken.append((match.start(), match.end()))
-    for match in _MALFORMED_NCT.finditer(folded):
+    for match in _MALFORMED_NCT.finditer(low):
         if not any(s <= match.start() < e for s, e in taken):
-            found.append(IdMention("malformed", match.group(0), match.start(), match.end(),
+            found.append(IdMention("malformed", folded[match.start():match.end()], match.start(), match.end(),
                                    text[match.start():match.end()]))
-    for match in _PMID_URL.finditer(folded):
+    for match in _PMID_URL.finditer(low):
         found.append(IdMention("pmid", f"PMID:{int(match.group(1))}", match.start(1), match.end(1), match.group(1)))
-    for match in _PMID_LIST.finditer(folded):
+    for match in _PMID_LIST.finditer(low):
         base = match.start(1)
         for digits in _DIGITS.finditer(match.group(1)):
             start, end = base + digits.start(), base + digits.end()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 
+from drafter.casefold import compile_lowered, lower_same_length
 from drafter.extract import IdMention, find_ids
 from drafter.identifiers import IdentifierError, normalise_trial_id
 from drafter.verify.context import Citing, Findings, Where
@@ -25,7 +26,7 @@ _REGISTRY_PREFIX_LIST = tuple(p.replace("[sdb]?", "") for p in _REGISTRY_PREFIXE
 # The shared look-behind is tested once per position, not once per shape: inside a word (most
 # positions) the scan fails at once. A URL is tried first, as before; a bracketed number and a bare
 # run of digits cannot start at the same character, so their order does not matter.
-_ID_SHAPED = re.compile(
+_ID_SHAPED = compile_lowered(  # matched in lower-cased text (casefold); tokens are read from the text
     r"(?P<url>(?:https?://|www\.)[^\s<>()\]]+)"
     r"|(?<![A-Za-z0-9])(?:"
     rf"(?P<registry>(?:{_REGISTRY_PREFIXES})(?:[^A-Za-z0-9\s]{{1,3}}|\s?)\d[\dA-Za-z/.\-]*)"
@@ -38,7 +39,6 @@ _ID_SHAPED = re.compile(
     r"|(?P<bare>(?<!\w)(?<!\d[.,])\d{6,}(?![\w%]|[.,]\d))"
     r")"
     r"|(?P<bracket>\[\s*(?P<brdigits>\d{1,9})\s*\])",
-    re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
 _HEX_RUN = re.compile(r"[0-9a-f]+")
@@ -117,11 +117,11 @@ def _id_mentions(text: str) -> tuple[IdMention, ...]:
     known = find_ids(text)
     taken = [(m.start, m.end) for m in known]
     found = list(known)
-    for match in _ID_SHAPED.finditer(text):
+    for match in _ID_SHAPED.finditer(lower_same_length(text)):
         start, end = match.span()
         if any(s < end and start < e for s, e in taken):
             continue
-        token = match.group(0)
+        token = text[start:end]
         if match.group("url"):
             pmid = _URL_PMID.search(token)
             trial = _URL_TRIAL.search(token)

@@ -28,6 +28,10 @@ def test_a_pattern_that_needs_case_is_refused(pattern: str) -> None:
         compile_lowered(pattern)
 
 
+def test_an_escaped_character_that_has_no_case_is_allowed() -> None:
+    assert compile_lowered(r"[\r\n\u2028\x85]|\x2d|\0").search("a\u2028b") is not None
+
+
 @pytest.mark.parametrize("text", ["Three COMPLETED Phase 3 Trials", "n = 40 Participants", "TWO-THIRDS of Smokers"])
 def test_a_lowered_pattern_finds_what_ignorecase_found(text: str) -> None:
     source = r"\b(?:three|two)[\s-]+(?:completed\s+)?(?:phase\s+\d\s+)?trials?\b|\bn\s*=\s*\d+|two-thirds"

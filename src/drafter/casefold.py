@@ -10,6 +10,7 @@ original text, whose own spelling is what findings quote.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 
 def lower_same_length(text: str) -> str:
@@ -50,13 +51,28 @@ def lower_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-# What lower_pattern cannot lower: a scoped case-sensitive group, and escapes that spell a character
-# by its code or name (which may be a capital).
-_NEEDS_CASE = re.compile(r"\(\?[a-zA-Z]*-[a-zA-Z]*[:)]|\\(?:N\{|U|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|0|[1-7][0-7]{2})")
+# What lower_pattern cannot lower: a scoped case-sensitive group, and an escape that spells a capital
+# letter by its code or name (an escaped line separator or digit is fine).
+_SCOPED_CASE = re.compile(r"\(\?[a-zA-Z]*-[a-zA-Z]*[:)]")
+_CODED_CHAR = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|N\{([^}]*)\}|(0[0-7]{0,2}|[1-3][0-7]{2}))")
+
+
+def _spells_a_capital(match: re.Match[str]) -> bool:
+    hex_code = match.group(1) or match.group(2) or match.group(3)
+    if hex_code:
+        char = chr(int(hex_code, 16))
+    elif match.group(4) is not None:
+        try:
+            char = unicodedata.lookup(match.group(4))
+        except KeyError:
+            return True
+    else:
+        char = chr(int(match.group(5), 8))
+    return char.lower() != char
 
 
 def compile_lowered(pattern: str) -> re.Pattern[str]:
     """A case-insensitive pattern compiled for :func:`lower_same_length` text, without re.IGNORECASE."""
-    if _NEEDS_CASE.search(pattern):
+    if _SCOPED_CASE.search(pattern) or any(_spells_a_capital(m) for m in _CODED_CHAR.finditer(pattern)):
         raise ValueError(f"pattern needs case and cannot be lowered: {pattern[:60]!r}")
     return re.compile(lower_pattern(pattern))

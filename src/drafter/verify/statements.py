@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from drafter.casefold import compile_lowered, lower_same_length
 from drafter.drafts import IndicationSections, ReportDraft, Statement, Support
 from drafter.extract import find_counts, find_numbers
 from drafter.identifiers import IdentifierError, normalise_pmid, normalise_trial_id
@@ -98,7 +99,7 @@ def check_quotes(findings: Findings, statement: Statement, where: Where, keys: l
 
 # Anything a Markdown or HTML renderer would read as structure. A statement is one or two plain
 # sentences; the assembler escapes everything anyway, but a statement that tries this is not clean.
-_MARKUP = re.compile(
+_MARKUP = compile_lowered(  # searched in the lower-cased copy (casefold)
     r"[\r\n\u2028\u2029\x0b\x0c\x85]"  # line breaks of any kind
     r"|<\s*/?\s*[A-Za-z!?]"  # an HTML tag, comment or declaration
     r"|&(?:#\d+|#x[0-9a-f]+|[a-z]+);"  # an HTML entity
@@ -107,12 +108,11 @@ _MARKUP = re.compile(
     r"|(?:https?|javascript|data|vbscript|file):"  # a URL scheme
     r"|`|\*\*|__|~~|\|"  # code, strong emphasis, strikethrough, table cells
     r"|^\s*(?:#{1,6}\s|>|[-*+]\s|\d+[.)]\s|={3,}|-{3,})",  # headings, quotes, list items, rules
-    re.IGNORECASE,
 )
 
 
 def check_plain_text(findings: Findings, text: str, where: Where) -> None:
-    match = _MARKUP.search(text)
+    match = _MARKUP.search(lower_same_length(text))
     if match:
         findings.add("STATEMENT_MARKUP", where, "the statement contains markup or a line break "
                      f"(at character {match.start()}); a statement must be plain text in one paragraph")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from drafter.casefold import compile_lowered, lower_same_length
 from drafter.extract import Fact, IdMention, find_trial_facts
 from drafter.pack.models import Phase, TrialStatus
 from drafter.verify.context import Citing, Findings, Where
@@ -122,10 +123,9 @@ def fact_verdict(index: PackIndex, fact: Fact, key: str, rank: int | None = None
 # Where one clause ends and another begins, for attributing a fact to an id: a semicolon, or a
 # conjunction that introduces other studies ('..., supported by Phase 2/3 and Phase 4 studies',
 # '... (NCT...) and two terminated ones', 'whereas ...').
-_CLAUSE_BREAK = re.compile(
+_CLAUSE_BREAK = compile_lowered(
     r";|,?\s+(?:supported\s+by|alongside|while|whereas|but|although|though|plus|as\s+well\s+as|"
     r"compared\s+with|in\s+addition\s+to|besides|and|or|with)\s+",
-    re.IGNORECASE,
 )
 # Years that do not date a study: a range it covers ('cases from 1988 to 2018', '1990-2010'), or a bound
 # ('post-2000 publications', 'since 2015', 'before 2010').
@@ -157,15 +157,21 @@ def _parentheses(sentence: str) -> tuple[tuple[int, int], ...]:
 def _clause(sentence: str, position: int, parens: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """The clause around ``position``: between the clause breaks before and after it, outside parentheses."""
     start, end = 0, len(sentence)
-    for match in _CLAUSE_BREAK.finditer(sentence):
-        if any(s <= match.start() < e for s, e in parens):
+    for break_start, break_end in _clause_breaks(sentence):
+        if any(s <= break_start < e for s, e in parens):
             continue
-        if match.end() <= position:
-            start = match.end()
-        elif match.start() >= position:
-            end = match.start()
+        if break_end <= position:
+            start = break_end
+        elif break_start >= position:
+            end = break_start
             break
     return start, end
+
+
+@lru_cache(maxsize=4096)
+def _clause_breaks(sentence: str) -> tuple[tuple[int, int], ...]:
+    """Where the sentence's clauses break; found once per sentence, though every fact of it asks."""
+    return tuple(m.span() for m in _CLAUSE_BREAK.finditer(lower_same_length(sentence)))
 
 
 def owners(sentence: str, fact: Fact, ids: Sequence[IdMention], *, trials_only: bool) -> list[IdMention]:

@@ -107,12 +107,12 @@ def clear_text_caches() -> None:
     statements for free); a benchmark that repeats one draft would otherwise measure cache hits.
     """
     from drafter import extract
-    from drafter.verify import identifiers, numbers, quotes, reading, trial_facts
+    from drafter.verify import identifiers, lint, numbers, quotes, reading, trial_facts
     from drafter.vocabulary import SafetyVocabulary
     for cached in (reading.normal, extract.fold, extract._find_trial_facts_cached, extract._find_counts_cached,
                    extract._find_numbers_cached, extract._find_decisions_cached, identifiers._id_mentions,
                    numbers.values_in, numbers._figures, SafetyVocabulary._prepared_cached, trial_facts._parentheses,
-                   quotes.normalise):
+                   trial_facts._clause_breaks, quotes.normalise, lint.column_kinds):
         cached.cache_clear()
 
 

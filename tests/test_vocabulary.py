@@ -757,8 +757,9 @@ def test_a_negated_population_stays_negated(vocab):
 
 
 def test_every_absence_pattern_keeps_the_prefilter_on() -> None:
-    """Each absence-claim pattern must start with literal words: one that does not (an optional lead such as
-    '(?:more )?') silently turns the prefilter off, and every sentence is then matched against every rule."""
+    """Each absence-claim pattern must start with letters that can be listed: one that may start with any
+    word character ('\\w+ is safe') silently turns the prefilter off, and every sentence is then matched
+    against every rule."""
     assert load_vocabulary()._claim_starts is not None
 
 

@@ -104,7 +104,7 @@ def _node(op: object, av: Any, length: int) -> set[str]:
     raise _Unbounded  # ANY, NOT_LITERAL, GROUPREF, CATEGORY ...
 
 
-def _longest_starts(rule: str) -> frozenset[str] | None:
+def rule_starts(rule: str) -> frozenset[str] | None:
     """The rule's starts at the longest length up to _MAX_START_LENGTH that can be listed: longer starts
     let fewer positions through (six letters halved the cue scan against three)."""
     for length in range(_MAX_START_LENGTH, 0, -1):
@@ -126,21 +126,21 @@ class GatedAlternation:
     """
 
     def __init__(self, rules: Sequence[str], *, head: str = "", tail: str = "", flags: int = 0) -> None:
-        starts = [_longest_starts(rule) for rule in rules]
+        starts = [rule_starts(rule) for rule in rules]
         folded = bool(flags & re.IGNORECASE)
         alternatives = []
-        for i, (rule, rule_starts) in enumerate(zip(rules, starts, strict=True)):
+        for i, (rule, its_starts) in enumerate(zip(rules, starts, strict=True)):
             guard = ""
-            if rule_starts:
+            if its_starts:
                 # A rule with its own case flag ('(?i:...)') compares its starts ignoring case.
-                trie = _trie(rule_starts)
+                trie = starts_trie(its_starts)
                 guard = f"(?={trie})" if folded or "(?i" not in rule else f"(?=(?i:{trie}))"
             alternatives.append(f"{guard}(?P<g{i}>{rule})")
         self.gated = bool(rules) and all(starts)
         outer = ""
         if self.gated:
             every = set().union(*starts)  # type: ignore[arg-type]
-            trie = _trie(every)
+            trie = starts_trie(every)
             outer = f"(?={trie})" if folded or not any("(?i" in rule for rule in rules) else f"(?=(?i:{trie}))"
         self.pattern = re.compile(f"{head}{outer}(?:{'|'.join(alternatives)}){tail}", flags)
         self._plain_source = head + "(?:" + "|".join(f"(?P<g{i}>{r})" for i, r in enumerate(rules)) + ")" + tail
@@ -159,7 +159,7 @@ class GatedAlternation:
 _END = ""  # a trie node's key for 'a start may end here'
 
 
-def _trie(words: Iterable[str]) -> str:
+def starts_trie(words: Iterable[str]) -> str:
     """A regex matching any string that begins with one of ``words``, shaped as a character trie."""
     root: dict[str, dict] = {}  # type: ignore[type-arg]
     for word in words:

@@ -93,7 +93,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from drafter.alternation import GatedAlternation
+from drafter.alternation import GatedAlternation, rule_starts, starts_trie
 from drafter.casefold import lower_pattern, lower_same_length
 from drafter.errors import UserError
 
@@ -351,94 +351,6 @@ class _AbsenceRule:
 # --- text helpers ------------------------------------------------------------------------------------
 
 
-def _leading_words_of_alternation(pattern: str) -> set[str] | None:
-    """The literal word starts that every match of ``pattern`` (lower-cased) begins with, or None
-    when they cannot be read off simply: ``(?:does|do|did) not`` gives {"does", "do", "did"},
-    ``interactions? are`` gives {"interaction"}, ``(?:a )?b`` gives None (its first word is
-    optional)."""
-    words: set[str] = set()
-    for alternative in _top_level_split(pattern):
-        found = _leading_words_of_sequence(alternative)
-        if found is None:
-            return None
-        words |= found
-    return words
-
-
-def _leading_words_of_sequence(pattern: str) -> set[str] | None:
-    i = 0
-    while pattern.startswith(("(?<!", "(?<=", "(?!", "(?="), i):  # lookarounds consume nothing
-        i = _after_group(pattern, i)
-        if i < 0:
-            return None
-    if pattern.startswith("(", i):
-        end = _after_group(pattern, i)
-        if end < 0 or pattern.startswith(("?", "*", "{0", "{,"), end):
-            return None
-        if pattern.startswith("(?:", i):
-            inner = i + 3
-        elif pattern.startswith("(?P<", i):
-            inner = pattern.index(">", i) + 1
-        elif pattern.startswith("(?", i):
-            return None
-        else:
-            inner = i + 1
-        return _leading_words_of_alternation(pattern[inner : end - 1])
-    k = i
-    while k < len(pattern) and pattern[k].isalnum():
-        k += 1
-    word = pattern[i:k]
-    if pattern.startswith(("?", "*", "{"), k):  # the last letter is optional
-        word = word[:-1]
-    return {word} if word else None
-
-
-def _after_group(pattern: str, i: int) -> int:
-    """Index just after the group opening at ``pattern[i]``, or -1."""
-    depth, k, in_class = 0, i, False
-    while k < len(pattern):
-        ch = pattern[k]
-        if ch == "\\":
-            k += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return k + 1
-        k += 1
-    return -1
-
-
-def _top_level_split(pattern: str) -> list[str]:
-    """``pattern`` split at the ``|`` that are not inside a group or a character class."""
-    parts, depth, start, k, in_class = [], 0, 0, 0, False
-    while k < len(pattern):
-        ch = pattern[k]
-        if ch == "\\":
-            k += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(pattern[start:k])
-            start = k + 1
-        k += 1
-    parts.append(pattern[start:])
-    return parts
-
-
 def _key(phrase: str) -> str:
     """The identity of a term: lower case, apostrophes dropped, separator runs as one space."""
     return _SEP_RUN.sub(" ", phrase.lower().translate(_DELETE_APOSTROPHES)).strip()
@@ -650,19 +562,21 @@ class SafetyVocabulary:
                 )
         self._absence_rules = tuple(absence_rules)
         # Absence rules are tried only where a word starts as one of their patterns can start
-        # ("no", "well", "safe", "(?:does|do|did)" ...): one light scan instead of running every rule
-        # over the whole text. If some pattern's first word cannot be read off, every rule is run.
+        # ("no", "well", "safe", "does" ...; drafter.alternation reads the starts off each pattern):
+        # one light scan instead of running every rule over the whole text. Every rule may match at
+        # a position (unlike a cue alternation, where the first wins), so each is tried on its own.
+        # If some pattern's start cannot be listed, every rule is run.
         self._claim_starts: re.Pattern[str] | None = None
         self._rules_by_initial: dict[str, list[tuple[tuple[str, ...], _AbsenceRule]]] = {}
-        leading = {rule.id: _leading_words_of_alternation(rule.body) for rule in absence_rules}
-        if absence_rules and all(words is not None for words in leading.values()):
+        leading = {rule.id: rule_starts(rule.body) for rule in absence_rules}
+        if absence_rules and all(starts and "" not in starts for starts in leading.values()):
             for rule in absence_rules:
-                starts = leading[rule.id] or set()
+                starts = leading[rule.id] or frozenset()
                 for initial in sorted({w[0] for w in starts}):
                     mine = tuple(sorted(w for w in starts if w[0] == initial))
                     self._rules_by_initial.setdefault(initial, []).append((mine, rule))
-            every = sorted({w for ws in leading.values() for w in ws or ()}, key=lambda w: (-len(w), w))
-            self._claim_starts = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, every)) + ")")
+            every = {w for ws in leading.values() for w in ws or ()}
+            self._claim_starts = re.compile(r"(?<!\w)(?=" + starts_trie(every) + ")")
         # Terms and negation phrases (cues, pseudo-negations, post-negations, clause terminators)
         # are found by ONE scan, longest phrase first: "should not" (pseudo) hides its "not",
         # "not observed" (post) is not also read as "not", and a term that contains a cue ("lack of

@@ -70,7 +70,9 @@ def test_fabricated_id_is_an_error_in_lint_mode(spelling: str) -> None:
 # A registry-shaped id dressed as a compound code named with its drug: the bracketed name does not
 # make a mistyped NCT id, or a bracket that names a citation, a compound code.
 DRESSED_AS_COMPOUND_CODES = ["NTC01821560 (baclofen)", "NCT9999999 (baclofen)", "NCT-99999999 (baclofen)",
-                             "XYZ99999999 (trial)", "ABC12345678 (Study)", "ISRTCN99999999 (baclofen)"]
+                             "XYZ99999999 (trial)", "ABC12345678 (Study)", "ISRTCN99999999 (baclofen)",
+                             "NXX01821560 (baclofen)", "QQ99999999 (baclofen)", "NTC1821560 (baclofen)",
+                             "XYZ1234567 (pubmed)"]
 
 
 @pytest.mark.parametrize("spelling", DRESSED_AS_COMPOUND_CODES)

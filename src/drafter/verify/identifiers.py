@@ -57,15 +57,17 @@ def _is_hex_digest(text: str, start: int) -> bool:
 # The bracketed word must not be one a citation uses ('XYZ99999999 (trial)' is still an id of no registry).
 _NAMED_AFTER = re.compile(r"\s*\(\s*(?!(?i:trials?|stud(?:y|ies)|registr\w*|pubmed|pmid|articles?|records?|papers?|"
                           r"reviews?|phase|reference|citation|doi|nct)\b)[A-Za-z][a-z]{3,}(?:\s+[a-z]+)?\s*\)")
-_PREFIX_LETTERS = re.compile(r"[A-Za-z]+")
+# Two to five letters and six or seven digits ('GSK548470', 'LY2189265'): eight digits is the shape of an
+# NCT, ISRCTN or DRKS number, whatever letters stand before it ('NXX01821560 (baclofen)' stays an error).
+_CODE_SHAPE = re.compile(r"([A-Za-z]{2,5})-?\d{6,7}")
 
 
 def _development_code(text: str, token: str, end: int) -> bool:
     """A compound code followed by the drug's name in brackets is no citation, unless its letters are
-    one edit from a registry's prefix ('NTC01821560 (baclofen)' is still a mistyped NCT id)."""
-    letters = _PREFIX_LETTERS.match(token)
-    return (letters is not None and _NAMED_AFTER.match(text, end) is not None
-            and not any(_one_edit(letters.group().upper(), p.upper()) for p in _REGISTRY_PREFIX_LIST))
+    one edit from a registry's prefix ('NTC1821560 (baclofen)' is still a mistyped NCT id)."""
+    shape = _CODE_SHAPE.fullmatch(token)
+    return (shape is not None and _NAMED_AFTER.match(text, end) is not None
+            and not any(_one_edit(shape.group(1).upper(), p.upper()) for p in _REGISTRY_PREFIX_LIST))
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -340,7 +340,7 @@ def report_texts(report: Any, out_dir: Path, stem: str, formats: Sequence[str]) 
 def _needs_resolving(real_dir: str, name: str) -> bool:
     """Whether ``real_dir/name`` may resolve elsewhere: the name has a separator or a parent step, or
     the file is itself a link (one lstat, where resolving the whole path costs one per component)."""
-    return os.sep in name or (os.altsep or os.sep) in name or ".." in name \
+    return any(sep in name for sep in (os.sep, os.altsep) if sep) or ".." in name \
         or os.path.islink(os.path.join(real_dir, name))
 
 

@@ -216,9 +216,9 @@ def _find_trial_facts_cached(text: str) -> tuple[Fact, ...]:
 
 
 def _find_trial_facts(text: str) -> list[Fact]:
-    folded = lower_same_length(fold(text))  # offsets are the text's (casefold)
+    low = lower_same_length(fold(text))  # offsets are the text's (casefold)
     facts: list[Fact] = []
-    for match in _PHASE.finditer(folded):
+    for match in _PHASE.finditer(low):
         raw = re.sub(r"\b(one|two|three|four)\b", lambda w: _PHASE_WORDS[w.group(1)], match.group(0).lower())
         raw = re.sub(r"(?<=[0-4iv])[ab]\b", "", raw)
         raw = re.sub(r"\s*(?:-|to|and)\s*(?=(?:phase\s*)?(?:[1-4]|iv|i{1,3})\b)", "/", raw)
@@ -227,17 +227,17 @@ def _find_trial_facts(text: str) -> list[Fact]:
         except ValueError:
             continue
         facts.append(Fact("phase", phase, match.start(), match.end(), text[match.start():match.end()]))
-    for match in _STATUS.finditer(folded):
-        if _NOT_A_STATUS_BEFORE.search(folded, max(0, match.start() - 60), match.start()):
+    for match in _STATUS.finditer(low):
+        if _NOT_A_STATUS_BEFORE.search(low, max(0, match.start() - 60), match.start()):
             continue
         index = next(i for i in range(len(_STATUS_WORDS)) if match.group(f"s{i}"))
         facts.append(Fact("status", _STATUS_WORDS[index][1], match.start(), match.end(),
                           text[match.start():match.end()]))
-    for match in _ENROLMENT.finditer(folded):
+    for match in _ENROLMENT.finditer(low):
         group = next(g for g in ("a", "b", "c") if match.group(g))
         facts.append(Fact("enrollment", int(match.group(group).replace(",", "")), match.start(group),
                           match.end(group), text[match.start():match.end()]))
-    for match in _YEAR.finditer(folded):
+    for match in _YEAR.finditer(low):
         facts.append(Fact("year", int(match.group(1)), match.start(), match.end(), match.group(1)))  # digits only
     facts.sort(key=lambda f: f.start)
     return facts

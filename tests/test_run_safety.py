@@ -16,20 +16,24 @@ disk and what was said afterwards:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import resource
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from drafter.batch import PackIdClaims, PackOutcome, _finish_even_if_cancelled, _run_all
 from drafter.cli import main
 from drafter.fsio import FolderLock
+from drafter.llm import Usage
 from tests.llm_server import ScriptedOpenAIServer, auto_draft_step, completion_step, error_body, scripted_by_pack
 from tests.synthetic_packs import pack_id, synthetic_pack, write_packs
 
@@ -176,6 +180,80 @@ def test_draft_refuses_two_packs_with_one_pack_id(tmp_path: Path, monkeypatch: p
     assert "already used" in capsys.readouterr().err
     record = json.loads((out / f"{pack_id(1)}.json").read_text(encoding="utf-8"))
     assert record["pack"]["drug"] == synthetic_pack(1)["drug"]["inn"]  # the first report, not overwritten
+
+
+def test_pack_ids_are_claimed_in_input_order_whichever_pack_is_read_first() -> None:
+    # CI caught it: b.json read before a.json took the id, and its report replaced a.json's.
+    async def scenario() -> tuple[list[str], dict[int, asyncio.Event]]:
+        claims = PackIdClaims()
+        later = asyncio.create_task(claims.claim(1, "same-id", "b.json"))  # read first
+        await asyncio.sleep(0)
+        assert not later.done()  # waits for the pack listed before it
+        first = await claims.claim(0, "same-id", "a.json")
+        return [first, await later], claims._turns
+
+    owners, left = asyncio.run(scenario())
+    assert owners == ["a.json", "a.json"]  # a drafts, b is refused as "also in a.json"
+    assert not left
+
+
+def test_a_pack_that_ends_before_claiming_does_not_hold_up_the_packs_after_it() -> None:
+    async def scenario() -> list[str]:
+        claims = PackIdClaims()
+        third = asyncio.create_task(claims.claim(2, "id-c", "c.json"))
+        second = asyncio.create_task(claims.claim(1, "id-b", "b.json"))
+        await asyncio.sleep(0)
+        claims.give_up(0)  # a.json was unreadable
+        claims.give_up(0)  # and giving up twice is harmless
+        return await asyncio.wait_for(asyncio.gather(second, third), timeout=5)
+
+    assert asyncio.run(scenario()) == ["b.json", "c.json"]
+
+
+def test_an_interrupted_batch_counts_the_packs_that_had_finished() -> None:
+    # Ctrl-C lands while a finished pack's result waits to be collected: its manifest is on disk (a
+    # rerun skips it), so the summary and the count of calls must include it.
+    outcomes: dict[int, PackOutcome] = {}
+    usage = Usage()
+
+    class Packs:
+        async def run_one(self, path: Path, index: int) -> PackOutcome:
+            if index == 0:
+                runner.cancel()  # the interrupt, in the same turn of the loop as the pack's end
+                return PackOutcome(str(path), "verified", "p0", calls=3)
+            await asyncio.sleep(30)
+            raise AssertionError("not cancelled")
+
+    async def scenario() -> None:
+        nonlocal runner
+        runner = asyncio.create_task(_run_all(Packs(), [Path("p0.json"), Path("p1.json")], 1,  # type: ignore[arg-type]
+                                              outcomes, usage, None))
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+    runner: asyncio.Task[None]
+    asyncio.run(scenario())
+    assert list(outcomes) == [0] and outcomes[0].status == "verified" and usage.requests == 3
+
+
+def test_a_manifest_being_written_when_the_run_is_cancelled_is_finished_and_reported() -> None:
+    written: list[str] = []
+
+    def slow_write() -> None:
+        time.sleep(0.2)
+        written.append("manifest")
+
+    async def pack() -> str:
+        await _finish_even_if_cancelled(asyncio.to_thread(slow_write))
+        return "finished"
+
+    async def scenario() -> str:
+        task = asyncio.create_task(pack())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        return await task
+
+    assert asyncio.run(scenario()) == "finished" and written == ["manifest"]
 
 
 # --- writable before paying; whole or nothing when the disk fills -----------------------------------------

@@ -28,7 +28,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -347,6 +347,60 @@ def _needs_resolving(real_dir: str, name: str) -> bool:
 STICKY = ("withheld", "failed")  # statuses a rerun keeps until asked to draft again
 
 
+async def _finish_even_if_cancelled(work: Awaitable[None]) -> None:
+    """Await ``work`` to its end, even when the run is interrupted meanwhile.
+
+    A manifest's write runs in a thread that cancelling cannot stop: the file appears, and a rerun
+    skips the pack. The pack must then be reported as finished, not lost with the cancelled task, or
+    the summary of the interrupted run would not count the calls it paid for.
+    """
+    future = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await future  # the thread ends in a moment; the pack's outcome is then returned, not dropped
+
+
+class PackIdClaims:
+    """Pack ids claimed in input order, though the packs are read concurrently.
+
+    Two packs of one batch with one ``meta.pack_id`` would write the same files: the one listed first
+    drafts and the later one is refused, whichever of them is read first (claiming on reading let the
+    second file of ``a.json b.json`` overwrite the first one's report on a fast read). A pack waits
+    only for the packs ahead of it to be read, never for them to be drafted; a pack that ends before
+    claiming (unreadable, cancelled) gives up its turn, so no pack waits for ever.
+    """
+
+    def __init__(self) -> None:
+        self.owners: dict[str, str] = {}
+        self._next = 0  # every pack before this index has claimed or given up its turn
+        self._ended_early: set[int] = set()  # packs past _next that gave up their turn
+        self._turns: dict[int, asyncio.Event] = {}
+
+    async def claim(self, index: int, pack_id: str, name: str) -> str:
+        """The file that owns ``pack_id``: ``name`` unless a pack listed before it has the same id."""
+        if index > self._next:
+            await self._turn(index).wait()
+        owner = self.owners.setdefault(pack_id, name)
+        self.give_up(index)
+        return owner
+
+    def give_up(self, index: int) -> None:
+        """Pack ``index`` claims nothing (or has claimed already): the packs after it need not wait for it."""
+        if index < self._next or index in self._ended_early:
+            return
+        self._ended_early.add(index)
+        while self._next in self._ended_early:
+            self._ended_early.discard(self._next)
+            self._turns.pop(self._next, None)
+            self._next += 1
+        if self._next in self._turns:
+            self._turns[self._next].set()
+
+    def _turn(self, index: int) -> asyncio.Event:
+        return self._turns.setdefault(index, asyncio.Event())
+
+
 @dataclass
 class _Batch:
     """Shared state of one batch run."""
@@ -361,24 +415,29 @@ class _Batch:
     limiter: AdaptiveLimiter
     retry: RetryPolicy | None
     dry_run: bool
-    claimed_ids: dict[str, str] = field(default_factory=dict)
+    claims: PackIdClaims = field(default_factory=PackIdClaims)
     input_paths: frozenset[str] = frozenset()
     resume: bool = True
     retry_withheld: bool = False
     force: bool = False
     replayed_from: str | None = None
 
-    async def run_one(self, path: Path) -> PackOutcome:
-        """One pack, isolated: a failure to draft or to write it is this pack's outcome, not the batch's."""
+    async def run_one(self, path: Path, index: int) -> PackOutcome:
+        """One pack, isolated: a failure to draft or to write it is this pack's outcome, not the batch's.
+
+        ``index`` is the pack's place in the run's inputs: of two packs with one id, the earlier drafts.
+        """
         started = time.monotonic()
         try:
-            outcome = await self._run_one(path)
+            outcome = await self._run_one(path, index)
         except (OSError, DrafterError) as exc:
             outcome = PackOutcome(str(path), "failed", message=f"{path}: {type(exc).__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - a bug in one pack must not lose the other thousand
             traceback.print_exc(file=sys.stderr)  # tracebacks are for bugs: keep it visible
             outcome = PackOutcome(str(path), "failed", message=f"{path}: internal error (a bug; please report it "
                                   f"with the traceback above): {type(exc).__name__}: {exc}")
+        finally:
+            self.claims.give_up(index)
         outcome.seconds = round(time.monotonic() - started, 3)
         outcome.message = redact(" ".join(outcome.message.split("\n")))
         return outcome
@@ -424,8 +483,9 @@ class _Batch:
         if sizes is not None:
             manifest["sizes"] = sizes
         try:
-            await asyncio.to_thread(write_text_atomic, manifest_path(self.out_dir, outcome.pack_id),
-                                    json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            await _finish_even_if_cancelled(asyncio.to_thread(
+                write_text_atomic, manifest_path(self.out_dir, outcome.pack_id),
+                json.dumps(manifest, indent=2, sort_keys=True) + "\n"))
         except OSError as exc:
             if outcome.status != "failed":
                 raise
@@ -433,7 +493,7 @@ class _Batch:
                         exc.strerror or type(exc).__name__)
         return outcome
 
-    async def _run_one(self, path: Path) -> PackOutcome:
+    async def _run_one(self, path: Path, index: int) -> PackOutcome:
         # Every step that reads or writes a file or does CPU-bound work (parse, validate, hash, rules,
         # prompts, verify, assemble) runs in a worker thread: the event loop only waits, so the replies
         # of the other calls in flight are read as soon as they come.
@@ -444,7 +504,7 @@ class _Batch:
             return PackOutcome(name, "bad_input", message=str(exc.errors[0]) if exc.errors else str(exc))
         pack = loaded.pack
         pack_id = pack.meta.pack_id
-        owner = self.claimed_ids.setdefault(pack_id, name)
+        owner = await self.claims.claim(index, pack_id, name)
         if owner != name:
             return PackOutcome(name, "bad_input", pack_id, message=f"{name}: meta.pack_id: found {pack_id!r}; expected "
                                f"an id not already used in this batch (also in {owner})")
@@ -619,29 +679,35 @@ async def _run_all(batch: _Batch, paths: Sequence[Path], concurrency: int, outco
                 index, path = next(pending)
             except StopIteration:
                 return
-            in_flight[asyncio.create_task(batch.run_one(path))] = index
+            in_flight[asyncio.create_task(batch.run_one(path, index))] = index
+
+    def record(index: int, outcome: PackOutcome) -> None:
+        outcomes[index] = outcome
+        if summary is not None:
+            summary.add(index, outcome)
+        usage.add(Usage(requests=outcome.calls, failed_requests=outcome.failed_calls,
+                        cached_responses=outcome.cached_calls, prompt_tokens=outcome.prompt_tokens,
+                        completion_tokens=outcome.completion_tokens))
+        if on_progress is not None:
+            on_progress(outcome, len(outcomes), len(paths), usage)
 
     launch()
     try:
         while in_flight:
             done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                index = in_flight.pop(task)
-                outcome = task.result()
-                outcomes[index] = outcome
-                if summary is not None:
-                    summary.add(index, outcome)
-                usage.add(Usage(requests=outcome.calls, failed_requests=outcome.failed_calls,
-                                cached_responses=outcome.cached_calls, prompt_tokens=outcome.prompt_tokens,
-                                completion_tokens=outcome.completion_tokens))
-                if on_progress is not None:
-                    on_progress(outcome, len(outcomes), len(paths), usage)
+                record(in_flight.pop(task), task.result())
             launch()
     finally:
         for task in in_flight:
             task.cancel()
         if in_flight:
             await asyncio.gather(*in_flight, return_exceptions=True)
+            # Interrupted (Ctrl-C): a pack that had finished, or was writing its manifest, is counted
+            # all the same; a rerun skips it, so the summary must account for its calls.
+            for task, index in in_flight.items():
+                if not task.cancelled() and task.exception() is None:
+                    record(index, task.result())
 
 
 def draft_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str],

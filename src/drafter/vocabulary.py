@@ -346,6 +346,7 @@ class _AbsenceRule:
     patterns: tuple[str, ...]
     body: str  # the patterns lower-cased, as one alternation
     regex: re.Pattern[str]
+    fallback: bool = False  # a catch-all, reported only where no named rule claims the same words
 
 
 # --- text helpers ------------------------------------------------------------------------------------
@@ -708,9 +709,12 @@ class SafetyVocabulary:
         clause_ends = _clause_ends(low, ends) if cue_ends else []
         claims: list[AbsenceClaim] = []
         last_end: dict[str, int] = {}  # per claim id: one claim per stretch of text
+        named = [(start, end) for start, end, rule in hits if not rule.fallback]
         for start, end, rule in sorted(hits, key=lambda h: (h[0], -h[1], h[2].id)):
             if start < last_end.get(rule.id, -1):
                 continue
+            if rule.fallback and any(s < end and start < e for s, e in named):
+                continue  # 'safe in children' is safe_in_children's claim, not also the catch-all's
             last_end[rule.id] = end
             k = bisect.bisect_right(cue_ends, start) - 1
             if k >= 0:
@@ -1224,7 +1228,7 @@ _CONTEXT_KEYS = {"id", "mask", "patterns", "except_concepts"}
 _CUE_OBJECT_KEYS = {"stop_words", "verb_stops", "generic_words", "population_words", "population_links",
                     "non_safety_heads", "non_safety_tails", "end_words"}
 _CONCEPT_KEYS = {"id", "label", "category", "terms", "not_within"}
-_CLAIM_KEYS = {"id", "scope", "patterns"}
+_CLAIM_KEYS = {"id", "scope", "patterns", "fallback"}
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
@@ -1482,8 +1486,12 @@ class _Parser:
                 if compiled.match(""):
                     raise self.fail(f"{path}.patterns[{j}]", "pattern matches the empty string")
                 lowered.append(compiled.pattern)
+            fallback = obj.get("fallback", False)
+            if not isinstance(fallback, bool):
+                raise self.fail(f"{path}.fallback", f"expected true or false, found {fallback!r}")
             body = "|".join(f"(?:{p})" for p in lowered)
-            rules.append(_AbsenceRule(cid, scope, tuple(patterns), body, re.compile(rf"(?<!\w)(?:{body})(?!\w)")))
+            rules.append(_AbsenceRule(cid, scope, tuple(patterns), body, re.compile(rf"(?<!\w)(?:{body})(?!\w)"),
+                                      fallback))
         return rules
 
 

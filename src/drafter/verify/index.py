@@ -49,6 +49,7 @@ class PackIndex:
     safety_negated: dict[str, frozenset[str]] = field(default_factory=dict)
     safety_absences: dict[str, frozenset[str]] = field(default_factory=dict)
     safety_profiles: dict[str, SupportProfile] = field(default_factory=dict)
+    safety_texts: dict[str, str] = field(default_factory=dict)  # per safety key, its text lower-cased
     aliases: dict[str, str] = field(default_factory=dict)
     name_concepts: dict[int, frozenset[str]] = field(default_factory=dict)
     # Derived values the checks compute on first use (figures per cited item, per indication).
@@ -106,6 +107,11 @@ class PackIndex:
             index.safety_concepts[key] = profile.concepts  # covered_concepts(text), read once for both
             index.safety_negated[key] = frozenset(m.concept for m in mentions if m.negated)
             index.safety_absences[key] = frozenset(a.id for a in index.vocabulary.absence_claims(text))
+            # what the item says of how often or how badly, its frequency and severity fields included
+            severity = getattr(item, "severity", None)
+            said = " ".join(str(v) for v in (text, getattr(item, "frequency", None),
+                                              getattr(severity, "value", severity)) if v)
+            index.safety_texts[key] = lower_same_length(said)
         return index
 
     def named_spans(self, text: str) -> list[tuple[int, int, int]]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
 from drafter.verify.lint_scope import (drug_named_near, in_open_question, name_as_word, requests_data, states_effect, trial_status_not_event, verb_not_event, states_interaction,
                                        states_population_risk)
+from drafter.vocabulary import SafetyMention
 
 
 def _named(findings: Findings, sentence: str, citing: Citing) -> str:
@@ -21,8 +25,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
     for claim in vocabulary.absence_claims(sentence):
         supporting = [k for k, ids in findings.index.safety_absences.items() if claim.id in ids
                       and (citing.lint or k in citing.keys)]
-        if citing.lint and in_open_question(sentence, claim.start):
-            continue  # lint: 'data to assess whether levels are reachable without toxicity' (lint_scope)
+        if in_open_question(sentence, claim.start):
+            continue  # 'data to assess whether levels are reachable without toxicity' asks; it claims nothing
         if citing.support is Support.BACKGROUND:
             findings.add("BACKGROUND_WITH_SAFETY", where, f"'{claim.text}' is a safety claim; it cannot be "
                      "background", claim.text)
@@ -33,7 +37,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
         return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
     reported: set[str] = set()
     named = _named(findings, sentence, citing)
-    for mention in vocabulary.mentions(named):
+    mentions = vocabulary.mentions(named)
+    for at, mention in enumerate(mentions):
         if mention.concept in reported:
             continue
         concept = vocabulary.concepts[mention.concept]
@@ -74,8 +79,12 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
             if not covering:
                 findings.add("SAFETY_UNSUPPORTED", where, f"'{mention.text}' ({label}) is not mentioned by any "
                          "safety item of the pack", mention.text)
+            else:
+                check_minimised(findings, named, mentions, at, concept.category, covering, where)
             continue
-        if any(k in citing.keys for k in covering):
+        cited = [k for k in covering if k in citing.keys]
+        if cited:
+            check_minimised(findings, named, mentions, at, concept.category, cited, where)
             continue
         if covering:
             findings.add("SAFETY_WRONG_ITEM", where, f"'{mention.text}' ({label}) is supported by "
@@ -84,6 +93,50 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
             findings.add("SAFETY_UNSUPPORTED", where, f"'{mention.text}' ({label}) is not mentioned by any "
                      "safety item of the pack", mention.text)
 
+
+
+# Words that make a risk rarer, milder or narrower than its safety item may say. An item that calls
+# a reaction rare, or limits it to intrathecal use, supports them; an item that calls drowsiness
+# dose-related does not, and 'drowsiness is rare' citing it understates the warning a prescriber reads.
+# 'only' narrows a risk when it sets a condition ('only at high doses', 'only after intrathecal use');
+# 'for spasticity only' limits something else.
+_MINIMISER = re.compile(r"\b(?<!not )(?<!no )(?:(rare|uncommon|infrequent|seldom|occasional|mild|minor|slight|transient|"
+                        r"temporar(?=y|ily)|self[- ]limit(?=ing|ed)|short[- ]lived|negligible|minimal|unlikely|"
+                        r"exclusive|benign|trivial|insignificant)\w*|(only)(?= (?:at|after|in|with|when|if|above|"
+                        r"below|during|on|under|over|beyond|from|once|until)\b))", re.I)
+_CLAUSE_EDGE = re.compile(r"[;:()]|,\s*(?:and|which|so|while)\b|\b(?:but|whereas|although|though|while)\b", re.I)
+_NEXT_ITEM_BEFORE = re.compile(r"(?:,|\band\b|\bor\b)\s*$", re.I)
+MINIMISER_REACH = 60  # characters either side of the safety term, within its clause
+# Whom a sentence is about, and what to measure, are not risks that can be understated.
+_NOT_A_RISK = frozenset({"population", "monitoring"})
+
+
+def check_minimised(findings: Findings, sentence: str, mentions: Sequence[SafetyMention], at: int, category: str,
+                    keys: Sequence[str], where: Where) -> None:
+    """A risk made smaller ('rare', 'mild', 'only at high doses') must be made so by its item too.
+
+    A minimiser belongs to the nearest risk: 'raised liver enzymes and, rarely, severe skin
+    reactions' says nothing of how often the enzymes rise.
+    """
+    if category in _NOT_A_RISK:
+        return
+    mention = mentions[at]
+    before = mentions[at - 1].end if at > 0 else 0
+    after = mentions[at + 1].start if at + 1 < len(mentions) else len(sentence)
+    left = _CLAUSE_EDGE.split(sentence[max(before, mention.start - MINIMISER_REACH):mention.start])[-1]
+    right = _CLAUSE_EDGE.split(sentence[mention.end:min(after, mention.end + MINIMISER_REACH)])[0]
+    texts = [findings.index.safety_texts.get(k, "").replace(" ", "-") for k in keys]
+    label = findings.index.vocabulary.concepts[mention.concept].label
+    for after_term, side in ((False, left), (True, right)):
+        for word in _MINIMISER.finditer(side):
+            if after_term and _NEXT_ITEM_BEFORE.search(side, 0, word.start()) and side[word.end():].startswith(","):
+                continue  # 'raised liver enzymes and, rarely, severe skin reactions': the next item's
+            root = (word.group(1) or word.group(2)).lower().replace(" ", "-")
+            if any(re.search(rf"\b{re.escape(root)}", text) for text in texts):
+                continue
+            findings.add("SAFETY_MINIMISED", where, f"'{word.group(0)}' makes {label} rarer, milder or narrower "
+                         f"than {', '.join(keys[:3])} says", word.group(0))
+            return
 
 
 def check_negated(findings: Findings, concept: str, text: str, label: str, where: Where, citing: Citing) -> None:

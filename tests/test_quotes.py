@@ -133,7 +133,11 @@ def test_no_quote_is_due_for_what_the_fields_say_or_without_text():
     statement = "COLCOT is a completed Phase 3 randomized trial with 4745 participants."
     assert quote_problems(statement, [], {"NCT02551094": COLCOT}, fields_text=fields) == []
     assert codes(quote_problems(statement, [], {"NCT02551094": COLCOT})) == ["QUOTE_MISSING"]  # no fields given
-    assert quote_problems("A review found a benefit.", [], {"PMID:1": ""}) == []  # nothing to quote
+    # nothing to quote, so nothing can say it: a finding from an item without text is unrecorded
+    assert codes(quote_problems("A review found a benefit.", [], {"PMID:1": ""})) == ["FINDING_UNRECORDED"]
+    assert quote_problems("A 2015 review.", [], {"PMID:1": ""}, fields_text="Review; 2015") == []
+    assert quote_problems("It met its primary outcome.", [], {"NCT1": ""},
+                          fields_text="met its primary outcome; primary endpoint met; positive") == []
     assert quote_problems("Retrieve the trial record.", [], {"NCT02551094": COLCOT}) == []  # reports nothing
 
 
@@ -190,7 +194,7 @@ def test_the_packs_own_finding_summaries_are_quotable():
 
 
 def test_every_code_has_a_severity_and_a_description():
-    assert set(QUOTE_CODES) == {"QUOTE_NOT_FOUND", "QUOTE_MISSING", "QUOTE_TOO_LONG"}
+    assert set(QUOTE_CODES) == {"QUOTE_NOT_FOUND", "QUOTE_MISSING", "QUOTE_TOO_LONG", "FINDING_UNRECORDED"}
     assert all(severity == "error" and text for severity, text in QUOTE_CODES.values())
 
 

@@ -77,6 +77,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "QUOTE_NOT_FOUND": (E, "A quote occurs in the text of none of the statement's cited items."),
     "QUOTE_MISSING": (E, "A statement reports what a cited item with text says, but carries no quote."),
     "QUOTE_TOO_LONG": (E, "A quote is longer than the drafting contract allows."),
+    "FINDING_UNRECORDED": (E, "A statement reports what its sources found, but no cited item has text (or a "
+                              "registered result) that could say it."),
     "QUOTE_NOT_COVERING": (E, "A figure the statement states is in neither its quotes nor the cited items' fields."),
     "STATEMENT_MARKUP": (E, "A drafted statement contains markup, a URL or a line break; statements are plain text."),
 }

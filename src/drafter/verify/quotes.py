@@ -38,6 +38,7 @@ from drafter.pack.models import (
     Article,
     EvidencePack,
     Interaction,
+    OutcomeResult,
     SafetyItem,
     SpecialPopulation,
     Trial,
@@ -50,6 +51,8 @@ QUOTE_CODES: dict[str, tuple[str, str]] = {
     "QUOTE_NOT_FOUND": ("error", "A quote occurs in the text of none of the statement's cited items."),
     "QUOTE_MISSING": ("error", "A statement reports what a cited item with text says, but carries no quote."),
     "QUOTE_TOO_LONG": ("error", f"A quote is longer than {MAX_QUOTE_CHARS} characters."),
+    "FINDING_UNRECORDED": ("error", "A statement reports what its sources found, but no cited item has text (or a "
+                                    "registered result) that could say it."),
 }
 
 
@@ -278,6 +281,20 @@ def quote_problems(
                 "QUOTE_MISSING", f"the statement reports what its sources say ('{first.text}', {_CUE_KINDS[first.kind]}) "
                 f"but carries no quote; quote 1 to 3 short passages copied exactly from the text of "
                 f"{', '.join(sorted(texts))}, or say only what the items' fields say", first.start, first.end))
+    elif not texts and cited_texts:
+        # Deny by default: an item with no title, abstract or summary records no finding, so a
+        # finding reported from it ('PMID 25868070 confirmed efficacy') has nothing behind it.
+        # Figures, design words and safety terms have checks of their own (trial facts, study design,
+        # safety); what only this check can see is a finding.
+        cues = [c for c in reporting_cues(statement_text, fields_text) if c.kind == "finding"]
+        if cues:
+            first = cues[0]
+            problems.append(QuoteProblem(
+                "FINDING_UNRECORDED", f"the statement reports what its sources say ('{first.text}', "
+                f"{_CUE_KINDS[first.kind]}), but {', '.join(sorted(cited_texts))} record(s) no finding: no title, "
+                "abstract, summary or registered result; say only what the fields say (type, year, journal, "
+                "phase, status, enrolment)",
+                first.start, first.end))
     return problems
 
 
@@ -357,6 +374,16 @@ def _trial_fields(trial: Trial) -> Iterable[str]:
                 yield "open-label"
             elif any(word in masking for word in ("single", "double", "triple", "quadruple")):
                 yield "blinded; masked; " + ("single-blind" if "single" in masking else "double-blind")
+    if trial.results is not None and trial.results.primary_outcome in _OUTCOME_FIELDS:
+        yield _OUTCOME_FIELDS[trial.results.primary_outcome]
+
+
+# A registered result is a field: 'met its primary outcome' needs no quote when the record says so.
+_OUTCOME_FIELDS = {
+    OutcomeResult.MET: "met its primary outcome; primary endpoint met; positive",
+    OutcomeResult.NOT_MET: "did not meet its primary outcome; failed to meet its primary endpoint; missed; negative",
+    OutcomeResult.MIXED: "mixed primary outcome results",
+}
 
 
 def _article_fields(article: Article) -> Iterable[str]:

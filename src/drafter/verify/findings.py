@@ -39,6 +39,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "TRIAL_PHASE_MISMATCH": (E, "A phase written next to a trial id differs from the trial's record."),
     "TRIAL_STATUS_MISMATCH": (E, "A status written next to a trial id differs from the trial's record."),
     "TRIAL_ENROLMENT_MISMATCH": (E, "An enrolment figure written next to a trial id differs from its record."),
+    "TRIAL_RESULT_MISMATCH": (E, "A primary outcome is said to be met (or missed) by a trial whose registered result "
+                                 "says otherwise."),
     "YEAR_MISMATCH": (E, "A year written next to a trial id or PMID matches none of its record's years."),
     "TRIAL_FACT_UNKNOWN": (E, "A phase, enrolment or year is stated for a trial whose record lacks it."),
     "COUNT_MISMATCH": (E, "A number of trials or publications differs from what the pack holds."),

@@ -20,7 +20,7 @@ from drafter.verify.numbers import check_numbers
 from drafter.verify.reading import normal
 from drafter.verify.regulatory import regulatory_problems
 from drafter.verify.safety import check_cue_claims, check_safety
-from drafter.verify.trial_facts import PLAN_OR_CONDITION, check_trial_facts
+from drafter.verify.trial_facts import PLAN_OR_CONDITION, check_trial_facts, check_trial_results
 
 
 def check_text(findings: Findings, text: str, where: Where, citing: Citing) -> None:
@@ -78,3 +78,4 @@ def check_design(findings: Findings, sentence: str, where: Where, citing: Citing
         return
     for problem in design_problems(sentence, cited):
         findings.add(problem.code, where, problem.message, sentence[problem.start:problem.end])
+    check_trial_results(findings, sentence, where, [item for item in cited if isinstance(item, Trial)])

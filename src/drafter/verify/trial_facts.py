@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from drafter.casefold import compile_lowered, lower_same_length
 from drafter.extract import Fact, IdMention, find_trial_facts
-from drafter.pack.models import Phase, TrialStatus
+from drafter.pack.models import OutcomeResult, Phase, Trial, TrialStatus
 from drafter.verify.context import Citing, Findings, Where
 from drafter.verify.index import PackIndex
 
@@ -223,3 +223,42 @@ def year_use(sentence: str, fact: Fact) -> str:
     if any(m.start() <= fact.start < m.end() for m in _YEAR_RANGE.finditer(sentence)):
         return "range"
     return "date"
+
+
+# --- a trial's primary-outcome result ---------------------------------------------------------------
+
+# 'met its primary endpoint', 'the primary outcome was met' / 'did not meet its primary outcome',
+# 'missed its primary endpoint'. Said of the trials the sentence is about, it must be their registered
+# result where the pack records one: a model that turns a negative trial into a positive one is caught
+# by its words, whatever passage it quotes.
+_PRIMARY = r"(?:co-?)?primary\s+(?:efficacy\s+|composite\s+)?(?:outcomes?|end-?\s?points?)"
+_RESULT_MET = compile_lowered(
+    rf"\b(?:met|meets|achieved|achieves|reached|reaches)\s+(?:its|their|the|both)\s+(?:own\s+)?{_PRIMARY}"
+    rf"|\b{_PRIMARY}\s+(?:was|were|has\s+been|had\s+been)\s+(?:met|achieved|reached)\b")
+_RESULT_NOT_MET = compile_lowered(
+    rf"\b(?:did\s+not|didn't|does\s+not|do\s+not|failed\s+to|fails\s+to|fail\s+to)\s+(?:meet|achieve|reach)\s+"
+    rf"(?:its|their|the)\s+(?:own\s+)?{_PRIMARY}|\bmiss(?:ed|es)\s+(?:its|their|the)\s+{_PRIMARY}"
+    rf"|\b{_PRIMARY}\s+(?:was|were|has\s+been|had\s+been)\s+not\s+(?:met|achieved|reached)\b")
+_RESULT_WORDS = {OutcomeResult.MET: "met", OutcomeResult.NOT_MET: "not met", OutcomeResult.MIXED: "mixed"}
+
+
+def check_trial_results(findings: Findings, sentence: str, where: Where, trials: Sequence[Trial]) -> None:
+    """A primary outcome said to be met (or missed) by trials whose registered results say otherwise."""
+    if not trials:
+        return
+    low = lower_same_length(sentence)
+    met, missed = _RESULT_MET.search(low), _RESULT_NOT_MET.search(low)
+    claim = met or missed
+    if claim is None or (met and missed):
+        return  # no result said, or both, of two trials the sentence tells apart
+    if PLAN_OR_CONDITION.search(low, 0, claim.start()):
+        return  # 'a confirmatory trial would need to meet its primary endpoint': a plan, not a record
+    said = OutcomeResult.MET if met else OutcomeResult.NOT_MET
+    known = [t for t in trials if t.results is not None and t.results.primary_outcome is not OutcomeResult.UNKNOWN]
+    # One trial with that result is enough: 'COLCOT met its primary endpoint, CLEAR SYNERGY did not'
+    # cites both and says 'met' of one of them.
+    if known and all(t.results.primary_outcome is not said for t in known):  # type: ignore[union-attr]
+        records = ", ".join(f"{t.registry_id}: {_RESULT_WORDS[t.results.primary_outcome]}"  # type: ignore[union-attr]
+                            for t in known[:3])
+        findings.add("TRIAL_RESULT_MISMATCH", where, f"'{sentence[claim.start():claim.end()]}' is not the registered "
+                     f"primary-outcome result ({records})", sentence[claim.start():claim.end()])

@@ -34,7 +34,13 @@ def nct_spellings(digits: str) -> list[str]:
         f"N.C.T.{digits}", f"(NCT{digits})", f"[NCT{digits}]", f"NCT\u00a0{digits}", f"NCT\ufeff{digits}",
         f"https://clinicaltrials.gov/study/NCT{digits}", f"clinicaltrials.gov/ct2/show/NCT{digits}",
         f"www.clinicaltrials.gov/ct2/show/NCT{digits}?term=x",
+        *nct_references(digits),
     ]
+
+
+def nct_references(digits: str) -> list[str]:
+    """Character references a rendered page shows as the characters they name."""
+    return [f"N&#67;T{digits}", f"&#x4E;CT{digits}", f"NCT{digits[:3]}&#{ord(digits[3])};{digits[4:]}"]
 
 
 def pmid_spellings(digits: str) -> list[str]:
@@ -46,7 +52,7 @@ def pmid_spellings(digits: str) -> list[str]:
         f"PMID {digits[:4]}\u00ad{digits[4:]}", f"P\u041cID {digits}", f"[{digits}]", f"[ {digits} ]", f"{digits}",
         f"https://pubmed.ncbi.nlm.nih.gov/{digits}/", f"https://pubmed.ncbi.nlm.nih.gov/?term={digits}",
         f"pubmed.ncbi.nlm.nih.gov/{digits}", f"https://www.ncbi.nlm.nih.gov/pubmed/{digits}",
-        f"www.ncbi.nlm.nih.gov/pubmed/?term={digits}",
+        f"www.ncbi.nlm.nih.gov/pubmed/?term={digits}", f"P&#77;ID {digits}",
     ]
 
 
@@ -106,6 +112,12 @@ def test_fabricated_id_is_an_error_in_a_drafted_statement(spelling: str) -> None
                          + pmid_spellings("25868070")[:21])
 def test_a_pack_id_in_any_spelling_resolves_to_the_pack_id(spelling: str) -> None:
     """Normalisation reads the disguise: the pack's own ids in the same spellings are recognised, not errors."""
+    result = VERIFIER.verify_markdown(f"For nicotine dependence, see {spelling}.")
+    assert not {f.code for f in result.errors} & {"ID_UNKNOWN", "ID_MALFORMED"}, result.findings
+
+
+@pytest.mark.parametrize("spelling", nct_references("01821560"))
+def test_a_pack_id_written_with_character_references_resolves_in_lint(spelling: str) -> None:
     result = VERIFIER.verify_markdown(f"For nicotine dependence, see {spelling}.")
     assert not {f.code for f in result.errors} & {"ID_UNKNOWN", "ID_MALFORMED"}, result.findings
 

@@ -7,6 +7,7 @@ what a sentence means.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -67,9 +68,27 @@ _ROW_LABELS = (
 )
 
 
+# A character reference is the character to whoever reads the rendered page: 'N&#67;T09999999' shows
+# as NCT09999999 and must be read as one. A reference to a line break or a control reads as a space,
+# so the line numbers of findings stay those of the file.
+_REFERENCE = re.compile(r"(?<!\\)&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def decode_references(text: str) -> str:
+    """``text`` with every HTML character reference replaced by the character it names."""
+    if "&" not in text:
+        return text
+    return _REFERENCE.sub(_decoded_reference, text)
+
+
+def _decoded_reference(match: re.Match[str]) -> str:
+    decoded = html.unescape(match.group(0))
+    return "".join(" " if (c.isspace() or not c.isprintable()) else c for c in decoded)
+
+
 def verify_text(index: PackIndex, text: str) -> Verification:
     findings = Findings(index)
-    text = report_text(text)  # the report, not the page template around it (same line numbers)
+    text = decode_references(report_text(text))  # the report, not the page template (same line numbers)
     sample = text[:_LANGUAGE_SAMPLE]  # a report's language shows in its first pages; reading them all costs ms
     if not is_english(sample):
         language = language_hint(sample) or "unknown"

@@ -32,7 +32,12 @@ _UNKNOWN = re.compile(r"^\W*unknown\b|\bnot known\b|\bcannot (?:be )?know|\bunkn
 # approved combination); it states an interaction only beside words that say one. The drafting
 # contract's wider cue list (verify.vocabulary 'interaction_cue') stays in force for drafted statements.
 _INTERACTION_CLAIM = re.compile(
-    r"\b(?:interact\w*|concomitant\w*|co-?administ\w*|co-?prescri\w*|avoid\w*|caution\w*|contraindicat\w*|"
+    r"\b(?:interact\w*|concomitant\w*|co-?administ\w*|co-?prescri\w*|caution\w*|contraindicat\w*|"
+    # 'avoid' says an interaction when what is avoided is a use ('avoid combining', 'should be avoided'),
+    # not in a mechanism ('avoiding competition for the same transporter')
+    r"avoid(?:s|ing)?\s+(?:concomitant\w*|co-?(?:administ|prescri|medicat|therap|treat)\w*|combin\w*|use|using|"
+    r"taking|giving|prescrib\w*|alcohol|other|with|them|it|this|the\s+(?:use|combination|concomitant))\b|avoided|"
+    r"avoid\b(?=\s*[.,;]|\s+(?:in|if|when|unless)\b)|"
     r"not (?:be )?recommended|potentiat\w*|additive|ddis?|drug[- ]drug|risks?|bleed\w*|haemorrhag\w*|"
     r"hemorrhag\w*|toxicity|toxic|monitor\w*|levels?|exposure|concentrations?|plasma|serotonin syndrome|"
     r"adverse|side[- ]effects?|dangerous|harm\w*|unsafe|warn\w*|precaution\w*|should not|must not|do not|"

@@ -49,9 +49,22 @@ _GRADE_LEVEL = re.compile(r"\b(?:evidence|case[- ]reports?|study|trial|confidenc
                           r"|\blevels?\W{0,4}L[1-5]\b|\bL[1-5]\W{0,3}levels?\b", re.I)
 
 
+# A class given on purpose with the drug ('augmentation therapy', 'as an adjunct to SSRIs') is a
+# treatment partner; 'co-administered' and 'enhances' then describe the intended effect. It is still an
+# interaction claim beside a word of harm or of drug levels.
+_TREATMENT_PARTNER = re.compile(r"\b(?:augment\w*|adjunct\w*|add-?on)\b", re.I)
+_HARM_OR_LEVELS = re.compile(
+    r"\b(?:risks?|caution\w*|avoid\w*|contraindicat\w*|not (?:be )?recommended|bleed\w*|ha?emorrhag\w*|toxic\w*|"
+    r"serotonin syndrome|adverse|side[- ]effects?|dangerous|harm\w*|unsafe|warn\w*|precaution\w*|should not|"
+    r"must not|do not|monitor\w*|levels?|exposure|concentrations?|plasma|inhibitors? of|induc\w*)\b", re.I)
+
+
 def states_interaction(sentence: str) -> bool:
     """Does ``sentence`` say something an interaction would be (a risk, a caution, raised levels)?"""
-    return bool(_INTERACTION_CLAIM.search(_GRADE_LEVEL.sub(" ", sentence)))
+    sentence = _GRADE_LEVEL.sub(" ", sentence)
+    if _TREATMENT_PARTNER.search(sentence) and not _HARM_OR_LEVELS.search(sentence):
+        return False
+    return bool(_INTERACTION_CLAIM.search(sentence))
 
 
 # A population word (children, pregnancy, renal impairment) limits whom a sentence is about; in a report

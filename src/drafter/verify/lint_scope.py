@@ -125,6 +125,28 @@ def drug_named_near(pack: EvidencePack, sentence: str, start: int, end: int, wor
     return any(re.search(rf"\b{re.escape(n.casefold())}\b", near) for n in names)
 
 
+# Another drug as the subject of a safety cue: 'the selective A2A agonist regadenoson has been
+# documented to trigger migraine', 'minoxidil, an antihypertensive that was found to cause hair
+# growth'. A class noun followed by a name, or by a relative pronoun, names the agent of the clause.
+_OTHER_AGENT = re.compile(
+    r"\b(?:agonists?|antagonists?|inhibitors?|blockers?|analogues?|analogs?|antihypertensives?|diuretics?|nsaids?|"
+    r"steroids?|opioids?|statins?|antidepressants?|antipsychotics?|vasodilators?|antibiotics?)\s+"
+    r"(?:(?:that|which|who)\b|(?!(?:is|are|was|were|has|have|had|can|may|might|could|would|also|itself|class|"
+    r"drugs?|agents?|therapy|treatment|use|users?|receptors?|activity|effects?|and|or|in|of|for|with)\b)"
+    r"[a-z][a-z-]{3,}\b)", re.I)
+_CLAUSE_BEFORE = re.compile(r"[;:.(]|\s[\u2014\u2013]\s|,\s*(?:and|but|while|whereas|which|so)\b")
+
+
+def said_of_another_drug(pack: EvidencePack, sentence: str, start: int) -> bool:
+    """Is the safety cue at ``start`` said of another drug, named in its clause before it, and not of this one?"""
+    clause = _CLAUSE_BEFORE.split(sentence[:start])[-1]
+    if not _OTHER_AGENT.search(clause):
+        return False
+    names = [n for n in (pack.drug.inn, *pack.drug.synonyms, *pack.drug.brand_names) if n and len(n) > 2]
+    folded = clause.casefold()
+    return not any(re.search(rf"\b{re.escape(n.casefold())}\b", folded) for n in names)
+
+
 def states_population_risk(sentence: str) -> bool:
     """Does ``sentence`` say something about a population's risk, care or dosing?"""
     return bool(_POPULATION_CLAIM.search(sentence))

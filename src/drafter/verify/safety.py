@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import (drug_named_near, in_open_question, name_as_word, requests_data, states_effect, trial_status_not_event, verb_not_event, states_interaction,
-                                       states_population_risk)
+from drafter.verify.lint_scope import (drug_named_near, in_open_question, name_as_word, requests_data,
+                                       said_of_another_drug, states_effect, states_interaction,
+                                       states_population_risk, trial_status_not_event, verb_not_event)
 from drafter.vocabulary import SafetyMention
 
 
@@ -166,6 +167,8 @@ def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Ci
         return
     has_data = index.pack.has_safety_data()
     for claim in claims:
+        if citing.lint and said_of_another_drug(index.pack, sentence, min(claim.start, claim.object_start)):
+            continue  # lint: 'regadenoson has been documented to trigger migraine' (lint_scope)
         # the cue and its object, in the order written ('X has been reported' puts the object first)
         said = sentence[min(claim.start, claim.object_start):max(claim.end, claim.object_end)]
         if citing.background:

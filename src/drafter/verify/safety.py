@@ -155,6 +155,12 @@ def check_negated(findings: Findings, concept: str, text: str, label: str, where
 
 
 
+# What 'is documented' or 'has been reported' says of a use ('the use of H2-blockers in mastocytosis is
+# documented') is the use: the disease after 'in' is where the drug was used, not a harm it did.
+_A_USE_BEFORE = re.compile(r"\b(?:use|uses|role|value|utility|efficacy|effectiveness|benefits?)\s+of\s+"
+                           r"(?:[\w/-]+\s+){1,5}(?:in|for)\s+$", re.I)
+
+
 def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
     """Safety claims found by their cue ('may cause X', 'risk of X', 'contraindicated in X', 'monitor for X').
 
@@ -167,6 +173,8 @@ def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Ci
         return
     has_data = index.pack.has_safety_data()
     for claim in claims:
+        if claim.object_end <= claim.start and _A_USE_BEFORE.search(sentence, 0, claim.object_start):
+            continue  # 'the use of H2-blockers in mastocytosis is documented': a use, not a harm
         if citing.lint and said_of_another_drug(index.pack, sentence, min(claim.start, claim.object_start)):
             continue  # lint: 'regadenoson has been documented to trigger migraine' (lint_scope)
         # the cue and its object, in the order written ('X has been reported' puts the object first)

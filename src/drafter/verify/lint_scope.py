@@ -273,6 +273,11 @@ _FALLS_NOUN_BEFORE = re.compile(r"(?:\b(?:of|and|or|with|including|causing|cause
 _OPEN_QUESTION = re.compile(r"\b(?:whether|if)\b", re.I)
 
 
+def is_question(sentence: str) -> bool:
+    """Does ``sentence`` ask ('Does lowering T4 worsen goitre?')? A question a report leaves open claims nothing."""
+    return sentence.rstrip(" \t*_)\"'\u201d\u2019").endswith("?")
+
+
 def in_open_question(sentence: str, start: int) -> bool:
     """Is the text at ``start`` inside a 'whether ...' question ('to assess whether X is safe')?"""
     clause = re.split(r"[;:]|,\s*(?:and|but|so|yet)\b", sentence[max(0, start - 160):start])[-1]

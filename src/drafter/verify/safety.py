@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from drafter.drafts import Support
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import (drug_named_near, in_open_question, name_as_word, requests_data,
+from drafter.verify.lint_scope import (drug_named_near, in_open_question, is_question, name_as_word, requests_data,
                                        said_of_another_drug, states_effect, states_interaction,
                                        states_population_risk, trial_status_not_event, verb_not_event)
 from drafter.vocabulary import SafetyMention
@@ -21,6 +21,8 @@ def _named(findings: Findings, sentence: str, citing: Citing) -> str:
 
 
 def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
+    if citing.lint and is_question(sentence):
+        return  # lint: 'does it worsen goitre?' asks (lint_scope); a drafted statement asks nothing
     vocabulary = findings.index.vocabulary
     has_data = findings.index.pack.has_safety_data()
     for claim in vocabulary.absence_claims(sentence):
@@ -169,7 +171,7 @@ def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Ci
     """
     index = findings.index
     claims = [c for c in index.vocabulary.cue_claims(index.blank_names(sentence)) if c.concept is None]
-    if not claims or (citing.lint and requests_data(sentence)):
+    if not claims or (citing.lint and (requests_data(sentence) or is_question(sentence))):
         return
     has_data = index.pack.has_safety_data()
     for claim in claims:

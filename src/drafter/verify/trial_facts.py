@@ -76,10 +76,68 @@ def check_facts_against_keys(findings: Findings, sentence: str, where: Where, ci
                              "cites no trial; cite the trial whose phase it is", fact.text)
             continue
         verdicts = [fact_verdict(index, fact, key, where.rank) for key in trials]
+        if fact.kind in ("phase", "status") and len(trials) > 1 and _PREDICATED.search(sentence, 0, fact.start):
+            quantified = quantifier_before(sentence, fact.start)
+            if quantified is not None:
+                check_quantified(findings, where, fact, quantified, trials, verdicts)
+                continue
         if any(v is None for v in verdicts):
             continue
         code, message = verdicts[0]  # type: ignore[misc]
         findings.add(code, where, message, fact.text)
+
+
+# How many of the cited trials a phase or status is said of: 'all three trials were completed',
+# 'both were Phase 2', 'none of the trials was terminated', 'most trials', 'two of the three trials'.
+# Without such a word, a fact need only be true of one cited trial ('the completed trial').
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10}
+_QUANTIFIER = compile_lowered(
+    r"\b(?:(?P<all>all|both|every|each)|(?P<none>none|neither|no(?=\s+(?:[\w-]+\s+){0,2}(?:trials?|stud(?:y|ies)|"
+    r"rcts?)\b))|(?P<most>most|the\s+majority)"
+    r"|(?P<n>one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+of\s+(?:the|these|those|them|its|their|"
+    r"all)\b)(?![^;:.]*\b(?:all|both|every|each|none|neither|most)\b)[^;:.]*$")
+QUANTIFIER_REACH = 70  # characters before the fact, within its clause
+# The fact is what the trials are ('were all completed', 'were Phase 2 trials'), not a word that picks
+# some of them out ('both terminated trials were Phase 2': 'terminated' selects, 'Phase 2' is said).
+_PREDICATED = compile_lowered(r"\b(?:was|were|is|are|been|be|remain(?:s|ed)?)\s+(?:(?:all|both|each|also|still|"
+                              r"subsequently|later|eventually|prematurely|early|then)\s+)*(?:an?\s+)?$")
+
+
+def quantifier_before(sentence: str, start: int) -> tuple[str, int] | None:
+    """('all' | 'none' | 'most' | 'count', n) said of the fact at ``start``, if its clause says how many."""
+    left = lower_same_length(sentence[max(0, start - QUANTIFIER_REACH):start])
+    left = re.split(r"[;:]|,\s*(?:and|but|whereas|while)\b|\b(?:but|whereas|while)\b", left)[-1]
+    match = _QUANTIFIER.search(left)
+    if match is None:
+        return None
+    if match.group("n"):
+        word = match.group("n")
+        return "count", int(word) if word.isdigit() else _COUNT_WORDS[word]
+    kind = "all" if match.group("all") else "none" if match.group("none") else "most"
+    return kind, 0
+
+
+def check_quantified(findings: Findings, where: Where, fact: Fact, quantified: tuple[str, int], trials: Sequence[str],
+                     verdicts: Sequence[tuple[str, str] | None]) -> None:
+    """A fact said of all, none, most or N of the cited trials holds for that many of them."""
+    kind, n = quantified
+    holds = [key for key, verdict in zip(trials, verdicts) if verdict is None]
+    code = "TRIAL_PHASE_MISMATCH" if fact.kind == "phase" else "TRIAL_STATUS_MISMATCH"
+    said = f"'{fact.text}'"
+    if kind == "all" and len(holds) < len(trials):
+        wrong = next(v for v in verdicts if v is not None)
+        code, message = wrong
+        findings.add(code, where, f"{said} is said of every cited trial, but {message}", fact.text)
+    elif kind == "none" and holds:
+        findings.add(code, where, f"{said} is denied of every cited trial, but it is true of {', '.join(holds)} "
+                     "in the pack", fact.text)
+    elif kind == "most" and len(holds) * 2 <= len(trials):
+        findings.add(code, where, f"{said} is said of most cited trials, but holds for {len(holds)} of "
+                     f"{len(trials)} in the pack", fact.text)
+    elif kind == "count" and len(holds) != n:
+        findings.add(code, where, f"{said} is said of {n} of the cited trials, but holds for {len(holds)} of "
+                     f"{len(trials)} in the pack", fact.text)
 
 
 def fact_verdict(index: PackIndex, fact: Fact, key: str, rank: int | None = None) -> tuple[str, str] | None:

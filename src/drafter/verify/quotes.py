@@ -181,7 +181,8 @@ _FINDING = (r"\b(?:found|finds?|show(?:s|ed|n)?|demonstrat\w*|reported|reports|c
             r"efficacious|superior\w*|inferior\w*|non-inferior\w*|significant\w*|associated|association|"
             r"no difference|did not|failed|fails|negative|positive|outcomes?|end-?points?|mortality|survival|"
             r"deaths?|events?|remission|relapse\w*|respon(?:se|ses|ders?)|hazard ratio|odds ratio|relative risk|"
-            r"confidence interval)\b|\bp\s?[<=>]")
+            r"confidence interval|futil\w*|interim analys[ie]s|(?:slow|poor|low|insufficient) (?:recruitment|accrual|enrol\w*)|"
+            r"lack of funding)\b|\bp\s?[<=>]")
 _DESIGN = (r"\b(?:randomi[sz]\w*|placebo\w*|double[- ]blind\w*|single[- ]blind\w*|triple[- ]blind\w*|blinded|masked|"
            r"open[- ]label|controlled|cross-?over|factorial|cohort|case[- ]control|case reports?|case series|"
            r"meta-?analys[ie]s|systematic reviews?|pilot|multi-?cent(?:re|er|ric)|observational|prospective|"

@@ -233,6 +233,15 @@ def reporting_cues(statement_text: str, fields_text: str = "") -> list[Cue]:
     return [c for c in cues if not (fields_text and covered_by_quotes(c.text, (), fields_text))]
 
 
+_FINDING_CUE = next(pattern for kind, pattern in _CUES if kind == "finding")
+
+
+def finding_cues(statement_text: str, fields_text: str = "") -> list[Cue]:
+    """The finding and outcome words of :func:`reporting_cues` only (no safety scan: it costs the most)."""
+    cues = [Cue("finding", m.group(), m.start(), m.end()) for m in _FINDING_CUE.finditer(statement_text)]
+    return [c for c in cues if not (fields_text and covered_by_quotes(c.text, (), fields_text))]
+
+
 # --- the check --------------------------------------------------------------------------------------
 
 
@@ -287,7 +296,7 @@ def quote_problems(
         # finding reported from it ('PMID 25868070 confirmed efficacy') has nothing behind it.
         # Figures, design words and safety terms have checks of their own (trial facts, study design,
         # safety); what only this check can see is a finding.
-        cues = [c for c in reporting_cues(statement_text, fields_text) if c.kind == "finding"]
+        cues = finding_cues(statement_text, fields_text)
         if cues:
             first = cues[0]
             problems.append(QuoteProblem(

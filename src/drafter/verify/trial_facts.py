@@ -39,11 +39,32 @@ def check_trial_facts(findings: Findings, sentence: str, ids: Sequence[IdMention
 
 # A study or trial named as a plan, a need or a condition ('a confirmatory Phase 3 trial is needed',
 # 'do not plan further study unless a trial shows ...'): nothing in the sentence is about a cited one.
+# 'As planned' and 'than planned' look back at a trial's own plan.
 PLAN_OR_CONDITION = re.compile(
     r"\b(?:needed|needs?|should|would|could|must|might|may|unless|if|whether|next\s+steps?|future|further|"
-    r"larger|new|confirmatory|plan\w*|propos\w*|recommend\w*|warrant\w*|design(?:ed|ing)?\s+a)\b",
+    r"larger|new|confirmatory|(?<!as\s)(?<!than\s)plan\w*|propos\w*|recommend\w*|warrant\w*|"
+    r"design(?:ed|ing)?\s+a)\b",
     re.IGNORECASE,
 )
+# After a fact, only a verb of need makes its trial a plan ('a Phase 3 trial is needed'); 'this completed
+# Phase 3 trial should reassure prescribers' states the phase and status of a cited trial.
+_PLAN_AFTER = re.compile(
+    r"^[^;:,]*?\b(?:(?:is|are|was|were|be|been)\s+(?:\w+\s+)?(?:needed|required|warranted|planned|proposed|"
+    r"recommended)|(?:would|should|could|must|might|may)\s+(?:be\s+)?(?:needed|required|warranted|planned|"
+    r"proposed|conducted|run|designed))\b", re.IGNORECASE)
+_CLAUSE_EDGE_FOR_PLANS = re.compile(r"[;:,]|\b(?:that|which|who|because|although|though|while|whereas|but|so)\b",
+                                    re.IGNORECASE)
+
+
+def about_a_planned_trial(sentence: str, start: int, end: int) -> bool:
+    """Is the fact at ``start:end`` said of a trial its clause proposes, needs or imagines?
+
+    Only the fact's own clause counts: a modal verb elsewhere in the sentence ('... that may support
+    approval') does not make a cited trial's phase or status a plan.
+    """
+    before = _CLAUSE_EDGE_FOR_PLANS.split(sentence[:start])[-1]
+    after = _CLAUSE_EDGE_FOR_PLANS.split(sentence[end:])[0]
+    return bool(PLAN_OR_CONDITION.search(before) or _PLAN_AFTER.search(after))
 
 
 # A status word is a trial's status when it is said of a study ('the trial was terminated', 'it is still
@@ -61,12 +82,12 @@ def check_facts_against_keys(findings: Findings, sentence: str, where: Where, ci
     cited is left alone ('ongoing research' is no trial status).
     """
     index = findings.index
-    if PLAN_OR_CONDITION.search(sentence):
-        return  # a trial proposed as a next step is no cited trial ('a confirmatory Phase 3 trial is needed')
     trials = [key for key in sorted(citing.keys) if key in index.trials]
     for fact in find_trial_facts(sentence):
         if fact.kind == "year":
             continue  # a year is a figure: drafter.verify.numbers grounds it in the cited items
+        if about_a_planned_trial(sentence, fact.start, fact.end):
+            continue  # a trial proposed as a next step is no cited trial ('a confirmatory Phase 3 trial is needed')
         if fact.kind == "status" and not _PREDICATED_OF_A_STUDY.search(sentence, max(0, fact.start - 30), fact.start) \
                 and not _STUDY_AFTER.match(sentence, fact.end):
             continue  # 'with ongoing exposure', 'completed treatment': not the status of a trial
@@ -309,7 +330,7 @@ def check_trial_results(findings: Findings, sentence: str, where: Where, trials:
     claim = met or missed
     if claim is None or (met and missed):
         return  # no result said, or both, of two trials the sentence tells apart
-    if PLAN_OR_CONDITION.search(low, 0, claim.start()):
+    if about_a_planned_trial(low, claim.start(), claim.end()):
         return  # 'a confirmatory trial would need to meet its primary endpoint': a plan, not a record
     said = OutcomeResult.MET if met else OutcomeResult.NOT_MET
     known = [t for t in trials if t.results is not None and t.results.primary_outcome is not OutcomeResult.UNKNOWN]

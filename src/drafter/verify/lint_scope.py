@@ -278,10 +278,19 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip(" \t*_)\"'\u201d\u2019").endswith("?")
 
 
-def in_open_question(sentence: str, start: int) -> bool:
-    """Is the text at ``start`` inside a 'whether ...' question ('to assess whether X is safe')?"""
+def in_open_question(sentence: str, start: int, *, strict: bool = False) -> bool:
+    """Is the text at ``start`` inside a 'whether ...' question ('to assess whether X is safe')?
+
+    ``strict`` (drafted statements): only 'whether', in the same comma-free stretch; 'If used at all,
+    baclofen is safe in chronic kidney disease' states its claim in the main clause.
+    """
+    if strict:
+        return bool(_WHETHER.search(re.split(r"[;:,]", sentence[max(0, start - 160):start])[-1]))
     clause = re.split(r"[;:]|,\s*(?:and|but|so|yet)\b", sentence[max(0, start - 160):start])[-1]
     return bool(_OPEN_QUESTION.search(clause))
+
+
+_WHETHER = re.compile(r"\bwhether\b(?!\s+or\s+not\b)", re.I)
 
 
 def verb_not_event(sentence: str, start: int, term: str) -> bool:

@@ -28,7 +28,7 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
     for claim in vocabulary.absence_claims(sentence):
         supporting = [k for k, ids in findings.index.safety_absences.items() if claim.id in ids
                       and (citing.lint or k in citing.keys)]
-        if in_open_question(sentence, claim.start):
+        if in_open_question(sentence, claim.start, strict=not citing.lint):
             continue  # 'data to assess whether levels are reachable without toxicity' asks; it claims nothing
         if citing.support is Support.BACKGROUND:
             findings.add("BACKGROUND_WITH_SAFETY", where, f"'{claim.text}' is a safety claim; it cannot be "

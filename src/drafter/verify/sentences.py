@@ -20,7 +20,8 @@ from drafter.verify.numbers import check_numbers
 from drafter.verify.reading import normal
 from drafter.verify.regulatory import regulatory_problems
 from drafter.verify.safety import check_cue_claims, check_safety
-from drafter.verify.trial_facts import PLAN_OR_CONDITION, check_trial_facts, check_trial_results
+from drafter.verify.trial_facts import (PLAN_OR_CONDITION, about_a_planned_trial, check_trial_facts,
+                                        check_trial_results)
 
 
 def check_text(findings: Findings, text: str, where: Where, citing: Citing) -> None:
@@ -46,7 +47,9 @@ def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citi
     if citing.background and mentions_trial_fact(sentence):
         findings.add("BACKGROUND_WITH_TRIAL_FACT", where, "a background statement states an enrolment figure; "
                      "trial facts must come from the pack and cite it", sentence)
-    elif citing.background and (finding := _STUDY_FINDING.search(sentence)) and not PLAN_OR_CONDITION.search(sentence):
+    elif citing.background and (finding := _STUDY_FINDING.search(sentence)) \
+            and not PLAN_OR_CONDITION.search(finding.group(0)) \
+            and not about_a_planned_trial(sentence, finding.start(), finding.end()):
         findings.add("BACKGROUND_WITH_TRIAL_FACT", where, f"a background statement reports what a study found "
                      f"('{finding.group(0)}'); study results must come from the pack and cite it", finding.group(0))
     check_trial_facts(findings, sentence, ids, where, citing)

@@ -101,8 +101,8 @@ def _jurisdiction_name(jurisdiction: Jurisdiction) -> str:
 # --- the gate and the claim patterns -----------------------------------------------------------------
 
 # The cheap gate: lower-cased substrings, about a microsecond for a sentence with none of them.
-_GATE_WORDS = ("licen", "authori", "approv", "market", "availab", "withdr", "label", "indicated", "\u00ae", "\u2122",
-               "brand", "trade", "sold ", "generic", "remov", "discontinu")
+_GATE_WORDS = ("licen", "authori", "approv", "market", "availab", "withdr", "label", "indicat", "\u00ae", "\u2122",
+               "brand", "trade", "sold ", "generic", "remov", "discontinu", "orphan")
 
 
 def _gate(text: str) -> bool:
@@ -130,8 +130,12 @@ _COUNT = re.compile(
 _CLAIM = re.compile(
     r"(?P<neg_licence>\bun(?:licen[cs]ed|authori[sz]ed|approved)\b)"
     r"|(?P<offlabel>\boff[- ]label\b|\boutside (?:of )?(?:its|the) (?:licen[cs]e|marketing authori[sz]ation|label)\b)"
-    r"|(?P<licence>\b(?:licen[cs]ed|licen[cs]es?|licensing|authori[sz]ed|authori[sz]ations?|approved|approvals?)\b)"
-    r"|(?P<indicated>\bindicated (?:for|to treat|in the (?:treatment|management|prophylaxis|prevention) of)\b)"
+    r"|(?P<licence>\b(?:licen[cs]ed|licen[cs]es?|licensing|authori[sz]ed|authori[sz]ations?|approved|approvals?"
+    r"|orphan (?:drug |medicinal product )?(?:designation|status))\b)"
+    r"|(?P<indicated>\bindicated (?:for|to treat|in the (?:treatment|management|prophylaxis|prevention) of)\b"
+    # 'carries an indication for X in its SmPC', 'is labelled for X': the licence's indication text
+    r"|\b(?:carries|carry|has|have|holds?) an? (?:licen[cs]ed |approved |authori[sz]ed )?indication (?:for|in)\b"
+    r"|\blabell?ed (?:for|to treat)\b)"
     r"|(?P<withdrawn>\b(?:withdrawn|removed|discontinued) from (?:the )?(?:\w+ )?(?:market|sale)\b"
     r"|\b(?:withdrawn|discontinued) in (?:the )?(?:" + _PLACE_NAMES + r")\b"
     r"|\bmarket withdrawal\b|\bno longer (?:marketed|available|sold)\b)"
@@ -221,6 +225,8 @@ _CONDITION_STOP = re.compile(
     r"\s(?:(?:for|over) (?:decades|years|many|more|several|the past|\d)|in \d{4}|since|until|but|which|where"
     r"|because|although|though|while|whereas|with (?:a|an|the|its|no)|by|under|as"
     r"|in (?:the )?(?:UK|US|EU|USA|United|Europe|Great Britain|Britain|England)|is|are|was|were|has|have|had"
+    r"|(?:in|on|according to) (?:its|the) (?:UK |US |EU )?(?:SmPC|SPC|label|labelling|labeling|product information"
+    r"|prescribing information|summary of product characteristics|package insert|leaflet)"
     r"|and (?:is|has"
     r"|was|are|have)|so|yet|that|who|through|via|from|at|on|than|rather|although)\b.*$",
 )

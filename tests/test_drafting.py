@@ -156,9 +156,12 @@ SCRIPTED_FINDINGS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         ("SAFETY_NO_DATA", f"{R2}[1]", "Sedation"),
         ("SAFETY_NO_DATA", f"{R2}[1]", "pulse oximetry"),
         ("SAFETY_NO_DATA", f"{R2}[1]", "respiratory depression")]),
-    ("injection.json", INJECTION_PACK, [("ID_UNKNOWN", f"{R2}[0]", "99999999")]),
+    # 'a completed Phase 3 trial' said of an article: no cited trial has that phase
+    ("injection.json", INJECTION_PACK, [("ID_UNKNOWN", f"{R2}[0]", "99999999"),
+                                        ("TRIAL_FACT_UNKNOWN", f"{R2}[0]", "Phase 3")]),
     ("injection.keys.json", INJECTION_PACK, [("ID_UNKNOWN", f"{R2}[0]", "99999999"),
-                                             ("KEY_UNKNOWN", f"{R2}[0]", "PMID:99999999")]),
+                                             ("KEY_UNKNOWN", f"{R2}[0]", "PMID:99999999"),
+                                             ("TRIAL_FACT_UNKNOWN", f"{R2}[0]", "Phase 3")]),
 ]
 
 

@@ -81,7 +81,8 @@ _DATA_REQUEST = re.compile(
     r"^\W*(?:\[[ x]\]\W*)?(?:\*\*[^*]{1,80}\*\*\W*)?(?:retrieve|extract|obtain|review|document|request|consult|"
     r"compile|collect|confirm|verify|check|look up|conduct|perform|undertake|commission|carry out)\b", re.I)
 # a 'risk-benefit analysis' or a 'risk assessment' to conduct names the work, not a risk
-_REQUEST_REASON = re.compile(r"\b(?:given|because|since|as it|known|risks?(?![- ](?:benefit|assessment|analysis))|can|may|causes?|associated|boxed|"
+_REQUEST_REASON = re.compile(r"\b(?:given|because|since|as it|known|risks?(?![- ](?:benefit|assessment|analysis))|"
+                             r"can|may|causes?|associated|boxed|"
                              r"critical|clinically|important|essential|due to|owing|"
                              # a finite verb states something besides the request ('... is hepatotoxic')
                              r"is|are|was|were|has|have|had|reported|shows?|showed|shown|develop\w*|occur\w*|"

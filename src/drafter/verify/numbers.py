@@ -38,7 +38,8 @@ _WORD_VALUES = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
     "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
     "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-    "ninety": 90, "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12, "half": 50, "halved": 50, "halve": 50,
+    "ninety": 90, "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12,
+    "half": 50, "halved": 50, "halve": 50,
     "halving": 50, "twice": 2, "double": 2, "doubled": 2, "doubling": 2, "thrice": 3, "triple": 3, "tripled": 3,
     "threefold": 3, "twofold": 2, "fourfold": 4, "tenfold": 10,
 }
@@ -91,7 +92,8 @@ def _figures(text: str) -> tuple[Figure, ...]:
         if any(s <= match.start() < e for s, e in blocked):
             continue
         decimals = len(match.group("d") or "") - (1 if match.group("d") else 0)
-        value = float(match.group("n").replace(",", "") + (match.group("d") or "")) * (1000 if match.group("k") else 1_000_000 if match.group("mn") else 1)
+        scale = 1000 if match.group("k") else 1_000_000 if match.group("mn") else 1
+        value = float(match.group("n").replace(",", "") + (match.group("d") or "")) * scale
         percent = bool(match.group("pct"))
         measure = percent or bool(match.group("d")) or bool(_MEASURE_AFTER.match(text, match.end()))
         found.append(Figure(value, decimals, percent, match.start(), match.end(), match.group(0), measure))

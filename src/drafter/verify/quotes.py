@@ -1,8 +1,8 @@
 """Evidence quotes: a drafted statement shows the words of its sources, and they must be there.
 
 A statement that reports what a source says (a finding, an outcome, a design, a safety fact)
-carries up to three short quotes copied from the items it cites (``Statement.quotes``). Two things
-are checked here, both pure functions of text:
+carries up to three short quotes copied from the items it cites (``Statement.quotes``). Three things
+are checked here, all pure functions of text:
 
 * every quote occurs in the text of one of the statement's cited items (``QUOTE_NOT_FOUND``),
   after both sides are normalised for what a model changes without meaning to (case, whitespace,
@@ -12,7 +12,10 @@ are checked here, both pure functions of text:
   (``QUOTE_MISSING``). "Reports what a source says" is a deterministic rule: the statement contains
   a number, a finding or outcome word, a study-design word or a safety term (see
   :func:`reporting_cues`) that the cited items' *fields* (phase, status, enrolment, year, study
-  type, publication types, trial design) do not already state. What the fields say needs no quote.
+  type, publication types, trial design) do not already state. What the fields say needs no quote;
+* a statement that reports a finding while none of its cited items has text to quote
+  (``FINDING_UNRECORDED``): nothing in the pack can have said it, unless the fields do (a
+  registered primary-outcome result is a field).
 
 :func:`covered_by_quotes` lets other checks ask whether a term of the statement (a number, a
 safety term, a design word) is covered by its quotes or by the cited items' fields.
@@ -181,7 +184,8 @@ _FINDING = (r"\b(?:found|finds?|show(?:s|ed|n)?|demonstrat\w*|reported|reports|c
             r"efficacious|superior\w*|inferior\w*|non-inferior\w*|significant\w*|associated|association|"
             r"no difference|did not|failed|fails|negative|positive|outcomes?|end-?points?|mortality|survival|"
             r"deaths?|events?|remission|relapse\w*|respon(?:se|ses|ders?)|hazard ratio|odds ratio|relative risk|"
-            r"confidence interval|futil\w*|interim analys[ie]s|(?:slow|poor|low|insufficient) (?:recruitment|accrual|enrol\w*)|"
+            r"confidence interval|futil\w*|interim analys[ie]s|"
+            r"(?:slow|poor|low|insufficient) (?:recruitment|accrual|enrol\w*)|"
             r"lack of funding)\b|\bp\s?[<=>]")
 _DESIGN = (r"\b(?:randomi[sz]\w*|placebo\w*|double[- ]blind\w*|single[- ]blind\w*|triple[- ]blind\w*|blinded|masked|"
            r"open[- ]label|controlled|cross-?over|factorial|cohort|case[- ]control|case reports?|case series|"

@@ -103,7 +103,8 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
 # dose-related does not, and 'drowsiness is rare' citing it understates the warning a prescriber reads.
 # 'only' narrows a risk when it sets a condition ('only at high doses', 'only after intrathecal use');
 # 'for spasticity only' limits something else.
-_MINIMISER = re.compile(r"\b(?<!not )(?<!no )(?:(rare|uncommon|infrequent|seldom|occasional|mild|minor|slight|transient|"
+_MINIMISER = re.compile(r"\b(?<!not )(?<!no )(?:(rare|uncommon|infrequent|seldom|occasional|mild|minor|slight|"
+                        r"transient|"
                         r"temporar(?=y|ily)|self[- ]limit(?=ing|ed)|short[- ]lived|negligible|minimal|unlikely|"
                         r"exclusive|benign|trivial|insignificant)\w*|(only)(?= (?:at|after|in|with|when|if|above|"
                         r"below|during|on|under|over|beyond|from|once|until)\b))", re.I)

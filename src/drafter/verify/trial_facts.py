@@ -97,7 +97,8 @@ def check_facts_against_keys(findings: Findings, sentence: str, where: Where, ci
                              "cites no trial; cite the trial whose phase it is", fact.text)
             continue
         verdicts = [fact_verdict(index, fact, key, where.rank) for key in trials]
-        if fact.kind in ("phase", "status") and len(trials) > 1 and _PREDICATED.search(sentence, 0, fact.start):
+        if fact.kind in ("phase", "status") and len(trials) > 1 \
+                and _PREDICATED.search(lower_same_length(sentence), 0, fact.start):
             quantified = quantifier_before(sentence, fact.start)
             if quantified is not None:
                 check_quantified(findings, where, fact, quantified, trials, verdicts)
@@ -147,9 +148,8 @@ def check_quantified(findings: Findings, where: Where, fact: Fact, quantified: t
     code = "TRIAL_PHASE_MISMATCH" if fact.kind == "phase" else "TRIAL_STATUS_MISMATCH"
     said = f"'{fact.text}'"
     if kind == "all" and len(holds) < len(trials):
-        wrong = next(v for v in verdicts if v is not None)
-        code, message = wrong
-        findings.add(code, where, f"{said} is said of every cited trial, but {message}", fact.text)
+        record_code, record = next(v for v in verdicts if v is not None)
+        findings.add(record_code, where, f"{said} is said of every cited trial, but {record}", fact.text)
     elif kind == "none" and holds:
         findings.add(code, where, f"{said} is denied of every cited trial, but it is true of {', '.join(holds)} "
                      "in the pack", fact.text)

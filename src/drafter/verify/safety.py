@@ -106,9 +106,15 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
 _MINIMISER = re.compile(r"\b(?<!not )(?<!no )(?:(rare|uncommon|infrequent|seldom|occasional|mild|minor|slight|"
                         r"transient|"
                         r"temporar(?=y|ily)|self[- ]limit(?=ing|ed)|short[- ]lived|negligible|minimal|unlikely|"
-                        r"exclusive|benign|trivial|insignificant)\w*|(only)(?= (?:at|after|in|with|when|if|above|"
-                        r"below|during|on|under|over|beyond|from|once|until)\b))", re.I)
-_CLAUSE_EDGE = re.compile(r"[;:()]|,\s*(?:and|which|so|while)\b|\b(?:but|whereas|although|though|while)\b", re.I)
+                        r"exclusive|benign|trivial|insignificant|resolv|subsid)\w*|(only)(?= (?:at|after|in|with|"
+                        r"when|if|above|below|during|on|under|over|beyond|from|once|until)\b)"
+                        r"|(never)(?= (?:severe|serious|dangerous|harmful|significant|clinically))"
+                        r"|(wears? off|goes away|disappears))", re.I)
+# 'but' ends the clause unless what follows it makes the same risk smaller ('common but mild').
+_CLAUSE_EDGE = re.compile(r"[;:()]|,\s*(?:and|which|so|while)\b|\b(?:whereas|although|though|while)\b"
+                          r"|\bbut\b(?!\s+(?:(?:usually|generally|mostly|typically|often|always|is|are|was|were)\s+)?"
+                          r"(?:rare|mild|transient|never|minor|uncommon|self[- ]limit|short[- ]lived|temporar|benign))",
+                          re.I)
 _NEXT_ITEM_BEFORE = re.compile(r"(?:,|\band\b|\bor\b)\s*$", re.I)
 MINIMISER_REACH = 60  # characters either side of the safety term, within its clause
 # Whom a sentence is about, and what to measure, are not risks that can be understated.
@@ -135,7 +141,7 @@ def check_minimised(findings: Findings, sentence: str, mentions: Sequence[Safety
         for word in _MINIMISER.finditer(side):
             if after_term and _NEXT_ITEM_BEFORE.search(side, 0, word.start()) and side[word.end():].startswith(","):
                 continue  # 'raised liver enzymes and, rarely, severe skin reactions': the next item's
-            root = (word.group(1) or word.group(2)).lower().replace(" ", "-")
+            root = next(g for g in word.groups() if g).lower().replace(" ", "-")
             if any(re.search(rf"\b{re.escape(root)}", text) for text in texts):
                 continue
             findings.add("SAFETY_MINIMISED", where, f"'{word.group(0)}' makes {label} rarer, milder or narrower "

@@ -160,12 +160,14 @@ def item_source_text(index: PackIndex, key: str, rank: int | None) -> str:
             return ""
         article = index.article(pmid, rank)
         return " ".join(str(v) for v in (article.title, article.journal, article.year, article.abstract,
-                                         " ".join(article.publication_types)) if v)
+                                         article.summary, " ".join(article.publication_types)) if v)
     if key not in index.trials:
         return ""
     trial = index.trial(key, rank)
     # The phase is no source of figures: 'Phase 2' is checked as a phase, and must not ground 'twice daily'.
-    parts = [trial.title, trial.summary, trial.enrollment, trial.start_date, trial.completion_date]
+    # The pack's summary of the registered results is the pack's text too (quotes may come from it).
+    results = trial.results.summary if trial.results is not None else None
+    parts = [trial.title, trial.summary, results, trial.enrollment, trial.start_date, trial.completion_date]
     return " ".join(str(v) for v in parts if v is not None)
 
 
@@ -209,9 +211,38 @@ def _grounded(figure: Figure, sources: frozenset[float], tallies: frozenset[floa
     return False
 
 
+def check_percentages_beside_ids(findings: Findings, sentence: str, where: Where, ids: Sequence[IdMention]) -> None:
+    """Lint: a percentage in a sentence that cites a pack item must be one that item's record states.
+
+    'Baclofen reduced smoking by 80% in NCT01821560' puts a result on a trial whose record may say
+    nothing of it. Lint reads reports nobody drafted, so only percentages are held to this (counts,
+    scores, ranks and levels have checks of their own; other figures are too often the report's own
+    arithmetic), and only beside an id the pack holds.
+    """
+    known = [m for m in ids if m.kind != "malformed" and findings.index.in_pack(m.key)]
+    if not known:
+        return
+    figures = [f for f in figures_in(sentence) if f.percent and not f.approximate]
+    if not figures:
+        return
+    owned = [(m.start, m.end) for m in ids] + [(n.start, n.end) for n in find_numbers(sentence)]
+    owned += [(c.start, c.end) for c in find_counts(sentence)]
+    index = findings.index
+    values: set[float] = set()
+    for mention in known:
+        values |= values_in(item_source_text(index, mention.key, where.rank))
+    for figure in figures:
+        if any(s <= figure.start < e or figure.start <= s < figure.end for s, e in owned):
+            continue
+        if figure.value not in values:
+            findings.add("NUMBER_UNGROUNDED", where, f"'{figure.text}' is stated beside "
+                         f"{', '.join(m.key for m in known[:3])}, whose record does not state it", figure.text)
+
+
 def check_numbers(findings: Findings, sentence: str, where: Where, citing: Citing,
                   ids: Sequence[IdMention] = ()) -> None:
     if citing.lint:
+        check_percentages_beside_ids(findings, sentence, where, ids)
         return
     figures = figures_in(sentence)
     if not figures:

@@ -288,28 +288,28 @@ def quote_problems(
         problems.append(QuoteProblem("QUOTE_NOT_FOUND", _not_found_message(label, core, texts, other_texts or {},
                                                                            cited_texts), quote_index=index))
     if not quotes and texts:
-        cues = reporting_cues(statement_text, fields_text)
-        if cues:
-            first = cues[0]
-            problems.append(QuoteProblem(
-                "QUOTE_MISSING", f"the statement reports what its sources say ('{first.text}', {_CUE_KINDS[first.kind]}) "
-                f"but carries no quote; quote 1 to 3 short passages copied exactly from the text of "
-                f"{', '.join(sorted(texts))}, or say only what the items' fields say", first.start, first.end))
+        problems += _unquoted_report("QUOTE_MISSING", reporting_cues(statement_text, fields_text),
+                                     f"but carries no quote; quote 1 to 3 short passages copied exactly from the "
+                                     f"text of {', '.join(sorted(texts))}, or say only what the items' fields say")
     elif not texts and cited_texts:
         # Deny by default: an item with no title, abstract or summary records no finding, so a
         # finding reported from it ('PMID 25868070 confirmed efficacy') has nothing behind it.
         # Figures, design words and safety terms have checks of their own (trial facts, study design,
         # safety); what only this check can see is a finding.
-        cues = finding_cues(statement_text, fields_text)
-        if cues:
-            first = cues[0]
-            problems.append(QuoteProblem(
-                "FINDING_UNRECORDED", f"the statement reports what its sources say ('{first.text}', "
-                f"{_CUE_KINDS[first.kind]}), but {', '.join(sorted(cited_texts))} record(s) no finding: no title, "
-                "abstract, summary or registered result; say only what the fields say (type, year, journal, "
-                "phase, status, enrolment)",
-                first.start, first.end))
+        problems += _unquoted_report("FINDING_UNRECORDED", finding_cues(statement_text, fields_text),
+                                     f"but {', '.join(sorted(cited_texts))} record(s) no finding: no title, abstract, "
+                                     "summary or registered result; say only what the fields say (type, year, "
+                                     "journal, phase, status, enrolment)")
     return problems
+
+
+def _unquoted_report(code: str, cues: Sequence[Cue], why: str) -> list[Problem]:
+    """One problem at the first cue of a statement that reports its sources without their words."""
+    if not cues:
+        return []
+    first = cues[0]
+    return [QuoteProblem(code, f"the statement reports what its sources say ('{first.text}', "
+                               f"{_CUE_KINDS[first.kind]}) {why}", first.start, first.end)]
 
 
 def _not_found_message(label: str, core: str, texts: Mapping[str, str], other_texts: Mapping[str, str],

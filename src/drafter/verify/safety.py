@@ -109,7 +109,8 @@ _MINIMISER = re.compile(r"\b(?<!not )(?<!no )(?:(rare|uncommon|infrequent|seldom
                         r"exclusive|benign|trivial|insignificant|resolv|subsid)\w*|(only)(?= (?:at|after|in|with|"
                         r"when|if|above|below|during|on|under|over|beyond|from|once|until)\b)"
                         r"|(never)(?= (?:severe|serious|dangerous|harmful|significant|clinically))"
-                        r"|(wears? off|goes away|disappears))", re.I)
+                        r"|(wears? off|goes away|disappears|hardly ever|almost never|only a few|few patients|"
+                        r"little (?:clinical )?(?:concern|significance|relevance)|manageable|well[- ]managed))", re.I)
 # 'but' ends the clause unless what follows it makes the same risk smaller ('common but mild').
 _CLAUSE_EDGE = re.compile(r"[;:()]|,\s*(?:and|which|so|while)\b|\b(?:whereas|although|though|while)\b"
                           r"|\bbut\b(?!\s+(?:(?:usually|generally|mostly|typically|often|always|is|are|was|were)\s+)?"

@@ -787,6 +787,12 @@ def test_every_absence_pattern_keeps_the_prefilter_on() -> None:
         ("Ask whether other marketed ACE inhibitors could serve instead.", "antihypertensives"),
         ("At screening we assess concomitant medications for MAOI use.", "maois"),
         ("A formal study into whether the balm eases or worsens tension headache is planned.", "headache"),
+        ("Mast cell release gives the cardinal signs: itchy weals and, at worst, angioedema.", "angioedema"),
+        ("Missing: geriatric dosing and tolerability data for this use.", "elderly"),
+        ("Pregnancy data are summarised in the appendix.", "pregnancy"),
+        ("A registry cohort (PMID 1) measured kidney function in people taking diuretics.",
+         "renal_function_monitoring"),
+        ("Rerun a dedicated interaction search; prioritise interactions with anticoagulants.", "anticoagulants"),
     ],
 )
 def test_indications_disease_features_and_work_requests_are_not_claims(vocab, text, concept):
@@ -823,6 +829,13 @@ def test_phrases_that_only_contain_a_safety_word_are_not_mentions(vocab, text, c
         ("Avoid combining it with other marketed NSAIDs because bleeding increases.", "bleeding"),
         ("Drug Q has recognised clinical use in pregnancy-related nausea, though hepatotoxicity occurs.",
          "hepatotoxicity"),
+        ("Drug Q caused angioedema; the cardinal signs: weals.", "angioedema"),
+        ("Geriatric safety data show more falls with drug Q.", "falls"),
+        ("A cohort (PMID 1) measured kidney function and found acute kidney injury in users.", "nephrotoxicity"),
+        ("Its trial measured renal function; drug Q raises the bleeding risk.", "bleeding"),
+        ("Rerun the interaction query, since drug Q interacts with warfarin.", "anticoagulants"),
+        ("Prioritise interactions with warfarin, because drug Q raises its levels.", "anticoagulants"),
+        ("Repeat the DDI search: drug Q is a strong CYP3A4 inhibitor.", "cyp3a4_inhibitors"),
     ],
 )
 def test_claims_next_to_the_new_masks_are_still_found(vocab, text, concept):

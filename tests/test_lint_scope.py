@@ -16,7 +16,7 @@ import pytest
 import drafter
 from drafter.cli import main
 from drafter.drafts import ReportDraft
-from drafter.pack.models import DataGap, EvidencePack, MarketStatus, QueryLogEntry
+from drafter.pack.models import DataGap, EvidencePack, MarketStatus, QueryLogEntry, Relevance, StudyType
 from drafter.verify import Severity
 from drafter.verify.lint_scope import regulatory_unknown, safety_unknown
 
@@ -172,3 +172,32 @@ def test_an_evidence_level_is_no_drug_level_beside_a_drug_class() -> None:
 
     assert safety("The evidence is case-report level (Evidence Level: L4); baclofen did worse than warfarin.") == []
     assert safety("Baclofen raises warfarin levels.") == ["SAFETY_NO_DATA"]
+
+
+def _nicotine_with(study_type: StudyType, relevance: Relevance = Relevance.UNKNOWN) -> EvidencePack:
+    """Baclofen with nicotine dependence resting on one published article and no registered trial."""
+    inds = []
+    for ind in BACLOFEN.predicted_indications:
+        if ind.rank == 2:
+            article = ind.articles[0].model_copy(update={"study_type": study_type, "relevance": relevance})
+            ind = ind.model_copy(update={"trials": [], "articles": [article]})
+        inds.append(ind)
+    return BACLOFEN.model_copy(update={"predicted_indications": inds})
+
+
+def _level_and_decision(pack: EvidencePack, level: str, decision: str) -> list[tuple[str, Severity]]:
+    text = f"## Nicotine Dependence\n\nThe evidence level is {level}.\n\nDecision: {decision}\n"
+    return [(f.code, f.severity) for f in drafter.verify_markdown(pack, text).findings]
+
+
+def test_l2_on_a_published_rct_is_unchecked_because_the_pipelines_l2_may_admit_it() -> None:
+    published_rct = _nicotine_with(StudyType.RCT)
+    assert drafter.assess_pack(published_rct).for_rank(2).level == "L3"  # drafter's rule: registered trials only
+    assert _level_and_decision(published_rct, "L2", "Proceed with Guardrails") == [
+        ("LEVEL_MISMATCH", Severity.UNCHECKED), ("DECISION_ABOVE_CEILING", Severity.UNCHECKED)]
+    # beyond what any reading of L2 allows, and without a published trial, they stay errors
+    assert _level_and_decision(published_rct, "L1", "Go") == [
+        ("LEVEL_MISMATCH", Severity.ERROR), ("DECISION_ABOVE_CEILING", Severity.ERROR)]
+    for pack in (_nicotine_with(StudyType.SYSTEMATIC_REVIEW), _nicotine_with(StudyType.RCT, Relevance.UNRELATED)):
+        assert _level_and_decision(pack, "L2", "Proceed with Guardrails") == [
+            ("LEVEL_MISMATCH", Severity.ERROR), ("DECISION_ABOVE_CEILING", Severity.ERROR)]

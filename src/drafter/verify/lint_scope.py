@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from drafter.extract import find_counts, find_numbers
-from drafter.pack.models import EvidencePack, MarketStatus, QueryTopic, Relevance
+from drafter.pack.models import EvidencePack, MarketStatus, QueryTopic, Relevance, StudyType
 from drafter.rules import Decision, PackAssessment
 from drafter.verify.findings import Finding, Severity
 
@@ -396,6 +396,45 @@ def _stage_capped(assessment: PackAssessment, finding: Finding) -> bool:
             and decision.allowed_by(computed.level_ceiling))
 
 
+# The TxGNN pipelines' L2 is 'one completed Phase 2/3 RCT' and their L3 'observational studies or a
+# systematic review'. A published randomised trial is completed, but an article records no phase, so
+# the pack cannot say whether it meets the pipeline's L2; drafter's own rule, stricter, counts only
+# registered trials for L2 (a published trial is L3). A report that gives L2, or the decision L2
+# allows, on such a trial is neither confirmed nor refuted by the pack.
+_PUBLISHED_TRIALS = frozenset({StudyType.RCT, StudyType.CLINICAL_TRIAL})
+_PIPELINE_L2_CEILING = Decision.PROCEED_WITH_GUARDRAILS
+_STATED_LEVEL = re.compile(r"evidence level (L[1-5]) is stated")
+
+
+def _published_trial_reading(pack: EvidencePack, assessment: PackAssessment, finding: Finding) -> bool:
+    """An L2, or the decision L2 allows, where the rules compute L3 and the pack holds a published trial."""
+    if not assessment.rule_table.startswith("txgnn-default "):
+        return False  # another rule table's levels need not mean the pipeline's
+    if finding.code == "LEVEL_MISMATCH":
+        stated = _STATED_LEVEL.match(finding.message)
+        if stated is None or stated.group(1) != "L2":
+            return False
+        computed = next((a for a in assessment.indications
+                         if finding.message.endswith(f"the rules compute {a.level_reason}")), None)
+    elif finding.code == "DECISION_ABOVE_CEILING":
+        quoted = re.match(r"'([^']+)'", finding.message)
+        try:
+            decision = Decision(quoted.group(1)) if quoted else None
+        except ValueError:
+            return False
+        computed = next((a for a in assessment.indications if a.disease_name == finding.indication), None)
+        if decision is None or computed is None or computed.decision_ceiling != computed.level_ceiling \
+                or not decision.allowed_by(_PIPELINE_L2_CEILING):
+            return False  # a stage or a result cap holds the decision down whatever the level
+    else:
+        return False
+    if computed is None or computed.level != "L3":
+        return False
+    indication = next((i for i in pack.predicted_indications if i.rank == computed.rank), None)
+    return indication is not None and any(
+        a.study_type in _PUBLISHED_TRIALS and a.relevance is not Relevance.UNRELATED for a in indication.articles)
+
+
 def scope_findings(pack: EvidencePack, assessment: PackAssessment, findings: Iterable[Finding]) -> list[Finding]:
     """``findings`` with those the pack cannot decide turned ``unchecked``, in the same order."""
     findings = list(findings)
@@ -439,6 +478,10 @@ def scope_findings(pack: EvidencePack, assessment: PackAssessment, findings: Ite
         elif finding.code == "LEVEL_CONFLICT" and incomplete:
             finding = _unchecked(finding, "the pack lacks indications the report names; a second level may be one "
                                  "of theirs")
+        elif finding.code in ("LEVEL_MISMATCH", "DECISION_ABOVE_CEILING") \
+                and _published_trial_reading(pack, assessment, finding):
+            finding = _unchecked(finding, "the pipeline's L2 is one completed Phase 2/3 RCT; the pack holds a "
+                                 "published randomised trial for this indication but records no phase for it")
         elif finding.code == "REGULATORY_JURISDICTION":
             finding = _unchecked(finding, "lint reads a report against its pack's jurisdiction only")
         elif finding.code == "DECISION_ABOVE_CEILING" and safety and _stage_capped(assessment, finding):

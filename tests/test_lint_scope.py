@@ -172,6 +172,9 @@ def test_an_evidence_level_is_no_drug_level_beside_a_drug_class() -> None:
 
     assert safety("The evidence is case-report level (Evidence Level: L4); baclofen did worse than warfarin.") == []
     assert safety("Baclofen raises warfarin levels.") == ["SAFETY_NO_DATA"]
+    assert safety("Head-to-head data against warfarin would show whether it holds at a cohort level.") == []
+    assert safety("Whether it holds at the population level is unknown; warfarin plasma levels rose.") == [
+        "SAFETY_NO_DATA"]
 
 
 def _nicotine_with(study_type: StudyType, relevance: Relevance = Relevance.UNKNOWN) -> EvidencePack:

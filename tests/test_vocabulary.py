@@ -808,6 +808,7 @@ def test_indications_disease_features_and_work_requests_are_not_claims(vocab, te
         ("Prescribers must follow the pregnancy prevention programme.", "pregnancy"),
         ("A paediatric extension of the trial is running.", "paediatric"),
         ("The choice of opioid matters less than the dose.", "opioids"),
+        ("Conserved protease residues give a structural basis for cross-reactivity against SIV.", "hypersensitivity"),
     ],
 )
 def test_phrases_that_only_contain_a_safety_word_are_not_mentions(vocab, text, concept):
@@ -830,6 +831,7 @@ def test_phrases_that_only_contain_a_safety_word_are_not_mentions(vocab, text, c
         ("Drug Q has recognised clinical use in pregnancy-related nausea, though hepatotoxicity occurs.",
          "hepatotoxicity"),
         ("Drug Q caused angioedema; the cardinal signs: weals.", "angioedema"),
+        ("Cross-reactivity with sulfonamide antibiotics has been reported.", "hypersensitivity"),
         ("Geriatric safety data show more falls with drug Q.", "falls"),
         ("A cohort (PMID 1) measured kidney function and found acute kidney injury in users.", "nephrotoxicity"),
         ("Its trial measured renal function; drug Q raises the bleeding risk.", "bleeding"),

@@ -44,8 +44,11 @@ _INTERACTION_CLAIM = re.compile(
     r"dose (?:adjust|reduc)\w*|inhibitors? of|induc\w*|enhanc\w*|attenuat\w* (?:the )?(?:[\w-]+ )?effects?)\b", re.I)
 
 
-# 'Evidence Level: L4', 'case-report level', 'L3 level': the report's grading, not a drug level.
-_GRADE_LEVEL = re.compile(r"\b(?:evidence|case[- ]reports?|study|trial|confidence|certainty)[- ]levels?\b"
+# 'Evidence Level: L4', 'case-report level', 'L3 level': the report's grading, not a drug level; nor is
+# 'at a cohort level' or 'at the population level', the scale of an analysis.
+_GRADE_LEVEL = re.compile(r"\b(?:evidence|case[- ]reports?|study|trial|confidence|certainty|cohort|population|"
+                          r"(?:sub)?group|patient|individual|community|national|practice|system|molecular|"
+                          r"cellular|genetic)[- ]levels?\b"
                           r"|\blevels?\W{0,4}L[1-5]\b|\bL[1-5]\W{0,3}levels?\b", re.I)
 
 

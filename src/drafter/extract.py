@@ -162,6 +162,18 @@ class Fact:
     start: int
     end: int
     text: str
+    # Enrolments only: 'over 850 participants' bounds the figure ('more_than'), 'about 850' makes it
+    # approximate; 'totalling 850' (or 'a total of', 'combined') is the sum over the trials it cites.
+    bound: str = "exact"
+    total: bool = False
+
+    def holds_for(self, actual: int) -> bool:
+        """Is this enrolment figure true of a trial (or trials) that enrolled ``actual``?"""
+        value = int(self.value)  # type: ignore[call-overload]
+        if self.bound == "approximate":
+            return abs(actual - value) <= max(5, round(value * 0.1))
+        return {"exact": actual == value, "at_least": actual >= value, "more_than": actual > value,
+                "at_most": actual <= value, "less_than": actual < value}[self.bound]
 
 
 _PHASE_NUM = r"(?:[0-4]|iv|i{1,3}|one|two|three|four)[ab]?"
@@ -195,6 +207,16 @@ _ENROLMENT = compile_lowered(
     rf"|\bn\s*=\s*(?P<b>{_NUMBER})\b"
     rf"|\benrol(?:l)?(?:ment|led|ling|ing|s)?\b\s*(?:of|:|was|=|target(?:ed)?)?\s*(?:about\s+)?(?P<c>{_NUMBER})\b)",
 )
+# An enrolment said of several trials together ('three RCTs (NCT…, NCT…, NCT…) totalling over 850
+# participants'): the figure is their sum, not the last id's enrolment.
+_TOTAL_BEFORE = compile_lowered(
+    r"\b(?:total(?:l)?ing|in\s+total|a\s+total\s+of|(?:a\s+)?combined|altogether|pooled|together|"
+    r"collectively|cumulative(?:ly)?)\b(?:\s+(?:enrolment|enrollment|enrolled|enrolling|recruited|randomi[sz]ed|"
+    r"of|over|more\s+than|at\s+least|about|approximately|around|nearly|almost|some|roughly|up\s+to|under|"
+    r"fewer\s+than|less\s+than|>|~))*\s*$"
+)
+_TOTAL_AFTER = compile_lowered(rf"\s*(?:(?:{_PEOPLE})\s+)?(?:in\s+total|in\s+all|combined|altogether|"
+                               r"between\s+them|overall)\b")
 _YEAR = compile_lowered(r"(?<![\d.,/-])(19[5-9]\d|20[0-4]\d)(?![\d%]|\s*(?:" + _PEOPLE + r"))")
 
 # A status word that is not a trial's status: what participants did ("40 participants completed the
@@ -235,8 +257,12 @@ def _find_trial_facts(text: str) -> list[Fact]:
                           text[match.start():match.end()]))
     for match in _ENROLMENT.finditer(low):
         group = next(g for g in ("a", "b", "c") if match.group(g))
+        bound = _bound_of(low, match.start(group))
+        total = bool(_TOTAL_BEFORE.search(low, max(0, match.start() - 40), match.start(group))
+                     or _TOTAL_AFTER.match(low, match.end()))
         facts.append(Fact("enrollment", int(match.group(group).replace(",", "")), match.start(group),
-                          match.end(group), text[match.start():match.end()]))
+                          match.end(group), text[match.start():match.end()],
+                          bound="approximate" if bound in (None, "skip") else bound, total=total))
     for match in _YEAR.finditer(low):
         facts.append(Fact("year", int(match.group(1)), match.start(), match.end(), match.group(1)))  # digits only
     facts.sort(key=lambda f: f.start)

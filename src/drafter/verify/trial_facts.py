@@ -29,6 +29,11 @@ def check_trial_facts(findings: Findings, sentence: str, ids: Sequence[IdMention
         candidates = owners(sentence, fact, known, trials_only=fact.kind != "year" or use == "range")
         if not candidates:
             continue
+        if fact.total:
+            summed = total_owners(sentence, fact, known)
+            if len(summed) > 1:
+                check_total_enrolment(findings, where, fact, [m.key for m in summed])
+                continue
         verdicts = [fact_verdict(findings.index, fact, mention.key, where.rank) for mention in candidates]
         if any(v is None for v in verdicts):
             continue
@@ -161,6 +166,34 @@ def check_quantified(findings: Findings, where: Where, fact: Fact, quantified: t
                      f"{len(trials)} in the pack", fact.text)
 
 
+def total_owners(sentence: str, fact: Fact, ids: Sequence[IdMention]) -> list[IdMention]:
+    """The trials a total enrolment sums over: every trial id of the fact's clause cited before it."""
+    start, _ = _clause(sentence, fact.start, _parentheses(sentence))
+    return [m for m in ids if m.kind == "trial" and start <= m.start and m.end <= fact.start]
+
+
+def check_total_enrolment(findings: Findings, where: Where, fact: Fact, keys: Sequence[str]) -> None:
+    """'Three RCTs (…) totalling over 850 participants' holds when the cited trials' enrolments sum so."""
+    unique = list(dict.fromkeys(keys))
+    trials = [findings.index.trial(key, where.rank) for key in unique]
+    unknown = [key for key, t in zip(unique, trials) if t.enrollment is None]
+    if unknown:
+        findings.add("TRIAL_FACT_UNKNOWN", where, f"the pack records no enrolment for {', '.join(unknown)}; "
+                     f"the total '{fact.text}' is unsupported", fact.text)
+        return
+    total = sum(t.enrollment or 0 for t in trials)
+    if not fact.holds_for(total):
+        findings.add("TRIAL_ENROLMENT_MISMATCH", where, f"{', '.join(unique)} enrolled {total} in all "
+                     f"in the pack, not {_said(fact)}", fact.text)
+
+
+def _said(fact: Fact) -> str:
+    """The figure as the text bounds it: 'over 850', 'about 850', '850'."""
+    words = {"at_least": "at least ", "more_than": "over ", "at_most": "at most ", "less_than": "under ",
+             "approximate": "about "}
+    return f"{words.get(fact.bound, '')}{fact.value}"
+
+
 def fact_verdict(index: PackIndex, fact: Fact, key: str, rank: int | None = None) -> tuple[str, str] | None:
     """None when ``fact`` is true of the item ``key``; else (code, message)."""
     if key.startswith("PMID:"):
@@ -186,9 +219,9 @@ def fact_verdict(index: PackIndex, fact: Fact, key: str, rank: int | None = None
     if fact.kind == "enrollment":
         if trial.enrollment is None:
             return "TRIAL_FACT_UNKNOWN", f"the pack records no enrolment for {key}; '{fact.text}' is unsupported"
-        if fact.value == trial.enrollment:
+        if fact.holds_for(trial.enrollment):
             return None
-        return "TRIAL_ENROLMENT_MISMATCH", f"{key} enrolled {trial.enrollment} in the pack, not {fact.value}"
+        return "TRIAL_ENROLMENT_MISMATCH", f"{key} enrolled {trial.enrollment} in the pack, not {_said(fact)}"
     years = [int(d[:4]) for d in (trial.start_date, trial.completion_date) if d]
     if not years:
         return "TRIAL_FACT_UNKNOWN", f"the pack records no dates for {key}; the year {fact.value} is unsupported"

@@ -606,6 +606,10 @@ def test_safe_to_use_in_pregnancy_is_one_claim(vocab):
         ("Like other NSAIDs, it inhibits cyclooxygenase.", "nsaids"),
         ("Colchicine reduced the risk of myocardial infarction in the trial.", "myocardial_infarction"),
         ("COLCOT randomised 4745 participants after myocardial infarction.", "myocardial_infarction"),
+        ("Menthol balms are rubbed on the temples for headache relief.", "headache"),
+        ("After an infarct, a sympathetic surge triggers ventricular arrhythmias and pump failure.", "arrhythmia"),
+        ("In reactive disease, platelet counts usually normalise within weeks.", "blood_count_monitoring"),
+        ("The syndrome looks like Graves' disease on routine thyroid function testing.", "thyroid_monitoring"),
     ],
 )
 def test_safety_words_in_disease_outcome_or_title_context_are_not_claims(vocab, text, concept):
@@ -627,6 +631,10 @@ def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
         ("Bupropion is a potent CYP2D6 inhibitor.", "cyp2d6_inhibitors"),
         ("Avoid combining it with benzodiazepines.", "benzodiazepines"),
         ("Neonatal withdrawal syndrome has been described after use in late pregnancy.", "teratogenicity"),
+        ("Menthol balms can cause headache and skin irritation.", "headache"),
+        ("High doses may trigger ventricular arrhythmias.", "arrhythmia"),
+        ("Check platelet counts before each cycle.", "blood_count_monitoring"),
+        ("Thyroid function should be checked every three months.", "thyroid_monitoring"),
     ],
 )
 def test_the_same_words_as_claims_are_still_found(vocab, text, concept):

@@ -177,13 +177,15 @@ def test_an_evidence_level_is_no_drug_level_beside_a_drug_class() -> None:
         "SAFETY_NO_DATA"]
 
 
-def _nicotine_with(study_type: StudyType, relevance: Relevance = Relevance.UNKNOWN) -> EvidencePack:
-    """Baclofen with nicotine dependence resting on one published article and no registered trial."""
+def _nicotine_with(study_type: StudyType, relevance: Relevance = Relevance.UNKNOWN, articles: int = 1) -> EvidencePack:
+    """Baclofen with nicotine dependence resting on published articles and no registered trial."""
     inds = []
     for ind in BACLOFEN.predicted_indications:
         if ind.rank == 2:
-            article = ind.articles[0].model_copy(update={"study_type": study_type, "relevance": relevance})
-            ind = ind.model_copy(update={"trials": [], "articles": [article]})
+            assert len(ind.articles) >= articles
+            kept = [a.model_copy(update={"study_type": study_type, "relevance": relevance})
+                    for a in ind.articles[:articles]]
+            ind = ind.model_copy(update={"trials": [], "articles": kept})
         inds.append(ind)
     return BACLOFEN.model_copy(update={"predicted_indications": inds})
 
@@ -204,3 +206,17 @@ def test_l2_on_a_published_rct_is_unchecked_because_the_pipelines_l2_may_admit_i
     for pack in (_nicotine_with(StudyType.SYSTEMATIC_REVIEW), _nicotine_with(StudyType.RCT, Relevance.UNRELATED)):
         assert _level_and_decision(pack, "L2", "Proceed with Guardrails") == [
             ("LEVEL_MISMATCH", Severity.ERROR), ("DECISION_ABOVE_CEILING", Severity.ERROR)]
+
+
+def test_l1_on_two_published_rcts_is_unchecked_but_its_go_is_not() -> None:
+    two_rcts = _nicotine_with(StudyType.RCT, articles=2)
+    assert drafter.assess_pack(two_rcts).for_rank(2).level == "L3"
+    assert _level_and_decision(two_rcts, "L1", "Proceed with Guardrails") == [
+        ("LEVEL_MISMATCH", Severity.UNCHECKED), ("DECISION_ABOVE_CEILING", Severity.UNCHECKED)]
+    # Go needs results the pack does not hold, whatever the reading of L1
+    assert ("DECISION_ABOVE_CEILING", Severity.ERROR) in _level_and_decision(two_rcts, "L1", "Go")
+    # two published trials of unknown design, or one published RCT, are no reading of the pipeline's L1
+    assert _level_and_decision(_nicotine_with(StudyType.CLINICAL_TRIAL, articles=2), "L1",
+                               "Proceed with Guardrails")[0] == ("LEVEL_MISMATCH", Severity.ERROR)
+    assert _level_and_decision(_nicotine_with(StudyType.RCT), "L1", "Proceed with Guardrails")[0] == (
+        "LEVEL_MISMATCH", Severity.ERROR)

@@ -409,33 +409,50 @@ _PIPELINE_L2_CEILING = Decision.PROCEED_WITH_GUARDRAILS
 _STATED_LEVEL = re.compile(r"evidence level (L[1-5]) is stated")
 
 
-def _published_trial_reading(pack: EvidencePack, assessment: PackAssessment, finding: Finding) -> bool:
-    """An L2, or the decision L2 allows, where the rules compute L3 and the pack holds a published trial."""
+def _published_trial_reading(pack: EvidencePack, assessment: PackAssessment, finding: Finding) -> str | None:
+    """The pipeline level ("L2" or "L1") that published trials may meet where the rules, which count only
+    registered trials' phases, compute less: an L2 (or the decision L2 allows) where the rules compute L3
+    and the pack holds a published trial; an L1 where they compute L2 or L3 and it holds two published
+    randomised trials."""
     if not assessment.rule_table.startswith("txgnn-default "):
-        return False  # another rule table's levels need not mean the pipeline's
+        return None  # another rule table's levels need not mean the pipeline's
     if finding.code == "LEVEL_MISMATCH":
         stated = _STATED_LEVEL.match(finding.message)
-        if stated is None or stated.group(1) != "L2":
-            return False
+        if stated is None or stated.group(1) not in ("L1", "L2"):
+            return None
+        level = stated.group(1)
         computed = next((a for a in assessment.indications
                          if finding.message.endswith(f"the rules compute {a.level_reason}")), None)
     elif finding.code == "DECISION_ABOVE_CEILING":
+        level = "L2"
         quoted = re.match(r"'([^']+)'", finding.message)
         try:
             decision = Decision(quoted.group(1)) if quoted else None
         except ValueError:
-            return False
+            return None
         computed = next((a for a in assessment.indications if a.disease_name == finding.indication), None)
         if decision is None or computed is None or computed.decision_ceiling != computed.level_ceiling \
                 or not decision.allowed_by(_PIPELINE_L2_CEILING):
-            return False  # a stage or a result cap holds the decision down whatever the level
+            return None  # a stage or a result cap holds the decision down whatever the level
     else:
-        return False
-    if computed is None or computed.level != "L3":
-        return False
+        return None
+    if computed is None or computed.level not in (("L2", "L3") if level == "L1" else ("L3",)):
+        return None
     indication = next((i for i in pack.predicted_indications if i.rank == computed.rank), None)
-    return indication is not None and any(
-        a.study_type in _PUBLISHED_TRIALS and a.relevance is not Relevance.UNRELATED for a in indication.articles)
+    if indication is None:
+        return None
+    # L1's trials are randomised: a published 'clinical trial' of unknown design is no reading of it
+    kinds = frozenset({StudyType.RCT}) if level == "L1" else _PUBLISHED_TRIALS
+    published = sum(a.study_type in kinds and a.relevance is not Relevance.UNRELATED for a in indication.articles)
+    return level if published >= (2 if level == "L1" else 1) else None
+
+
+_PUBLISHED_TRIAL_REASON = {
+    "L2": "the pipeline's L2 is one completed Phase 2/3 RCT; the pack holds a published randomised trial for "
+          "this indication but records no phase for it",
+    "L1": "the pipeline's L1 is two completed Phase 3 RCTs; the pack holds two or more published randomised "
+          "trials for this indication but records no phase for them",
+}
 
 
 def scope_findings(pack: EvidencePack, assessment: PackAssessment, findings: Iterable[Finding]) -> list[Finding]:
@@ -482,9 +499,8 @@ def scope_findings(pack: EvidencePack, assessment: PackAssessment, findings: Ite
             finding = _unchecked(finding, "the pack lacks indications the report names; a second level may be one "
                                  "of theirs")
         elif finding.code in ("LEVEL_MISMATCH", "DECISION_ABOVE_CEILING") \
-                and _published_trial_reading(pack, assessment, finding):
-            finding = _unchecked(finding, "the pipeline's L2 is one completed Phase 2/3 RCT; the pack holds a "
-                                 "published randomised trial for this indication but records no phase for it")
+                and (level := _published_trial_reading(pack, assessment, finding)) is not None:
+            finding = _unchecked(finding, _PUBLISHED_TRIAL_REASON[level])
         elif finding.code == "REGULATORY_JURISDICTION":
             finding = _unchecked(finding, "lint reads a report against its pack's jurisdiction only")
         elif finding.code == "DECISION_ABOVE_CEILING" and safety and _stage_capped(assessment, finding):

@@ -610,6 +610,12 @@ def test_safe_to_use_in_pregnancy_is_one_claim(vocab):
         ("After an infarct, a sympathetic surge triggers ventricular arrhythmias and pump failure.", "arrhythmia"),
         ("In reactive disease, platelet counts usually normalise within weeks.", "blood_count_monitoring"),
         ("The syndrome looks like Graves' disease on routine thyroid function testing.", "thyroid_monitoring"),
+        ("A niche might be paediatric formulations or low-income markets.", "paediatric"),
+        ("It dampens the neuronal firing that underlies both epileptic seizures and neuralgia.", "seizures"),
+        ("Next: a comprehensive assessment of contraindications and drug interactions (CNS depressants).",
+         "cns_depressants"),
+        ("Paediatric considerations: a formal assessment of paediatric pharmacokinetics would be required.",
+         "paediatric"),
     ],
 )
 def test_safety_words_in_disease_outcome_or_title_context_are_not_claims(vocab, text, concept):
@@ -620,6 +626,7 @@ def test_safety_words_in_disease_outcome_or_title_context_are_not_claims(vocab, 
 def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
     assert vocab.concepts_in("Vitamin K prevents haemorrhagic disease of the newborn.") == frozenset()
     assert "bleeding" in vocab.concepts_in("Haemorrhagic complications occurred in two patients.")
+    assert vocab.concepts_in("Minoxidil is used in women with female pattern hair loss.") == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -635,6 +642,10 @@ def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
         ("High doses may trigger ventricular arrhythmias.", "arrhythmia"),
         ("Check platelet counts before each cycle.", "blood_count_monitoring"),
         ("Thyroid function should be checked every three months.", "thyroid_monitoring"),
+        ("Hair loss was reported in 3% of patients.", "skin_reactions"),
+        ("Paediatric considerations: not recommended under six years.", "paediatric"),
+        ("It may provoke epileptic seizures in predisposed patients.", "seizures"),
+        ("A comprehensive review of interactions found that CNS depressants add to sedation.", "cns_depressants"),
     ],
 )
 def test_the_same_words_as_claims_are_still_found(vocab, text, concept):

@@ -616,6 +616,9 @@ def test_safe_to_use_in_pregnancy_is_one_claim(vocab):
          "cns_depressants"),
         ("Paediatric considerations: a formal assessment of paediatric pharmacokinetics would be required.",
          "paediatric"),
+        ("Loop diuretics treat oedema associated with congestive heart failure.", "heart_failure"),
+        ("Low dopamine is thought to manifest as restlessness in this syndrome.", "agitation"),
+        ("H2 blockers were long the mainstay of peptic ulcer management.", "peptic_ulcer"),
     ],
 )
 def test_safety_words_in_disease_outcome_or_title_context_are_not_claims(vocab, text, concept):
@@ -646,6 +649,8 @@ def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
         ("Paediatric considerations: not recommended under six years.", "paediatric"),
         ("It may provoke epileptic seizures in predisposed patients.", "seizures"),
         ("A comprehensive review of interactions found that CNS depressants add to sedation.", "cns_depressants"),
+        ("Ankle oedema associated with amlodipine is common.", "oedema"),
+        ("Peptic ulcer was reported in two patients.", "peptic_ulcer"),
     ],
 )
 def test_the_same_words_as_claims_are_still_found(vocab, text, concept):
@@ -861,3 +866,9 @@ def test_phrases_that_only_contain_a_safety_word_are_not_mentions(vocab, text, c
 )
 def test_claims_next_to_the_new_masks_are_still_found(vocab, text, concept):
     assert concept in vocab.concepts_in(text)
+
+
+def test_a_data_gap_about_interactions_claims_no_absence_of_them(vocab):
+    assert vocab.absence_claims("The pack lists warnings only (no drug-drug interactions retrieved).") == []
+    (claim,) = vocab.absence_claims("Cetirizine has no drug-drug interactions.")
+    assert claim.scope == "interaction"

@@ -434,6 +434,10 @@ _LEVEL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}
+# A level said of other indications ('the remaining nine predictions are rated L4-L5') is not a level
+# claimed for the indication in context.
+_LEVEL_OF_OTHERS = re.compile(r"\b(?:remaining|other|rest\s+of\s+the)\s+(?:\w+\s+){0,2}(?:predictions|"
+                              r"indications|candidates)\b[^;.]*$", re.IGNORECASE)
 # A level named to be set aside is not a claimed level: 'L3 rather than L4', 'short of L2', 'not L1'.
 _LEVEL_CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|not|short\s+of|below|above|than|from|to\s+reach|"
                              r"reach|upgrade\s+to|move\s+to|lift\s+it\s+to)\s*(?:evidence\s+)?(?:level\s+)?$",
@@ -500,6 +504,8 @@ def _find_numbers(text: str) -> list[NumberClaim]:
         claims.append(NumberClaim("rank", rank, 0, match.start(), match.end(), text[match.start():match.end()]))
     if _LEVEL_CUE.search(folded):
         for match in _LEVEL.finditer(folded):
+            if _LEVEL_OF_OTHERS.search(folded, max(0, match.start() - 80), match.start()):
+                continue
             if not _LEVEL_CONTRAST.search(folded, max(0, match.start() - 25), match.start()):
                 claims.append(NumberClaim("level", f"L{match.group(1)}", 0, match.start(), match.end(),
                                           match.group(0)))

@@ -36,7 +36,9 @@ def check_figures(findings: Findings, sentence: str, where: Where, background: b
         return
     for claim in counts:
         actual = {r: count_for(findings.index, r, claim.what, claim.phases, claim.statuses) for r in ranks}
-        if not any(claim.holds_for(n) for n in actual.values()):
+        wider = {r: count_for(findings.index, r, claim.what, _with_combined(claim.phases), claim.statuses)
+                 for r in ranks} if claim.phases else actual
+        if not any(claim.holds_for(n) for r in ranks for n in range(actual[r], wider[r] + 1)):
             noun = "trials" if claim.what == "trials" else "publications"
             held = ", ".join(f"{n} {noun} for {findings.index.indications[r].disease_name}"
                              for r, n in actual.items())
@@ -49,6 +51,16 @@ def check_figures(findings: Findings, sentence: str, where: Where, background: b
             named = level_subject(sentence, number, levels, spans)
             about = [named] if named is not None else ranks
         check_number(findings, number.kind, number.value, number.decimals, number.text, about, where)
+
+
+# A combined-phase trial is also a trial of each of its phases: 'two Phase 1 trials' may count a
+# Phase 1/2 trial. A count holds if it holds with none, some or all of the combined phases counted.
+_COMBINED_PHASES = {Phase.PHASE_1: (Phase.PHASE_1_2,), Phase.PHASE_2: (Phase.PHASE_1_2, Phase.PHASE_2_3),
+                    Phase.PHASE_3: (Phase.PHASE_2_3,)}
+
+
+def _with_combined(phases: frozenset[Phase]) -> frozenset[Phase]:
+    return phases.union(*(_COMBINED_PHASES.get(p, ()) for p in phases))
 
 
 def count_for(index: PackIndex, rank: int, what: str, phases: frozenset[Phase],

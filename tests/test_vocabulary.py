@@ -619,6 +619,9 @@ def test_safe_to_use_in_pregnancy_is_one_claim(vocab):
         ("Loop diuretics treat oedema associated with congestive heart failure.", "heart_failure"),
         ("Low dopamine is thought to manifest as restlessness in this syndrome.", "agitation"),
         ("H2 blockers were long the mainstay of peptic ulcer management.", "peptic_ulcer"),
+        ("Theophylline is stocked for intravenous use in neonatal apnoea.", "respiratory_depression"),
+        ("Next: a formal CYP2D6 interaction review for patients also taking antipsychotics.", "antipsychotics"),
+        ("A critical appraisal of folk medicine claims for menthol in headache is planned.", "headache"),
     ],
 )
 def test_safety_words_in_disease_outcome_or_title_context_are_not_claims(vocab, text, concept):
@@ -651,6 +654,9 @@ def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
         ("A comprehensive review of interactions found that CNS depressants add to sedation.", "cns_depressants"),
         ("Ankle oedema associated with amlodipine is common.", "oedema"),
         ("Peptic ulcer was reported in two patients.", "peptic_ulcer"),
+        ("Off-label use in females of childbearing potential needs a pregnancy test.", "pregnancy"),
+        ("An interaction review of patients on antipsychotics found QT prolongation.", "antipsychotics"),
+        ("A critical appraisal of claims for menthol in headache found that it causes headache.", "headache"),
     ],
 )
 def test_the_same_words_as_claims_are_still_found(vocab, text, concept):

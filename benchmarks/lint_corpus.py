@@ -212,6 +212,7 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "manifest_ids_found_as_errors": [ids_found, len(flagged_ids)],
         "manifest_safety_reports_with_a_safety_error": [safety_found, len(safety_flagged)],
         "clean_beyond_true_faults": clean_beyond_true_faults(outcomes),
+        "labelled_precision": labelled_precision(outcomes),
     }
 
 
@@ -220,12 +221,32 @@ LABELS = REPO / "tests" / "lint_labels" / "anchor_uk.csv"
 
 def labelled_true(path: Path = LABELS) -> set[tuple[str, int, str]]:
     """The (report, line, code) keys the labelled sample judges true faults of their report."""
+    return {key for key, verdict in labels(path).items() if verdict == "true"}
+
+
+def labels(path: Path = LABELS) -> dict[tuple[str, int, str], str]:
+    """Every labelled (report, line, code) key with its verdict: true, artefact or false_alarm."""
     import csv
     if not path.is_file():
-        return set()
+        return {}
     with path.open(encoding="utf-8", newline="") as handle:
         rows = csv.DictReader(line for line in handle if not line.startswith("#"))
-        return {(r["report"], int(r["line"]), r["code"]) for r in rows if r["verdict"] == "true"}
+        return {(r["report"], int(r["line"]), r["code"]): r["verdict"] for r in rows}
+
+
+def labelled_precision(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The error findings lint produces today, by the verdict of their label (unlabelled counted apart).
+
+    Precision is the share of labelled findings that are true faults or declared artefacts of the
+    rebuilt packs; findings without a label are not guessed at.
+    """
+    verdicts = labels()
+    counts: Counter[str] = Counter()
+    for record in finding_records(outcomes):
+        counts[verdicts.get((record["report"], record["line"], record["code"]), "unlabelled")] += 1
+    judged = counts["true"] + counts["artefact"] + counts["false_alarm"]
+    return {"findings": sum(counts.values()), "by_verdict": dict(counts),
+            "precision": round((counts["true"] + counts["artefact"]) / judged, 4) if judged else None}
 
 
 def clean_beyond_true_faults(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -284,6 +305,12 @@ def print_summary(outcomes: Sequence[Outcome], corpus: Path, *, whole_page: bool
         print(f"manifest clean reports with an error labelled a true fault (tests/lint_labels): "
               f"{beyond['with_a_labelled_true_fault']} of {beyond['reports']}; errors per clean report that are "
               f"not labelled true faults: median {rest['median']:g}, p90 {rest['p90']:g}")
+    precision = s["labelled_precision"]
+    if precision["precision"] is not None:
+        v = precision["by_verdict"]
+        print(f"labelled error findings (tests/lint_labels): {precision['findings']} produced; true fault "
+              f"{v.get('true', 0)}, artefact {v.get('artefact', 0)}, false alarm {v.get('false_alarm', 0)}, unlabelled "
+              f"{v.get('unlabelled', 0)}; precision {precision['precision']:.1%} (true or artefact, of the labelled)")
     print(f"lint time per report: median {s['lint_ms_median']} ms (verify_markdown, pack index included)")
 
 

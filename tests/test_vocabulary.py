@@ -617,7 +617,6 @@ def test_safe_to_use_in_pregnancy_is_one_claim(vocab):
         ("Paediatric considerations: a formal assessment of paediatric pharmacokinetics would be required.",
          "paediatric"),
         ("Loop diuretics treat oedema associated with congestive heart failure.", "heart_failure"),
-        ("Low dopamine is thought to manifest as restlessness in this syndrome.", "agitation"),
         ("H2 blockers were long the mainstay of peptic ulcer management.", "peptic_ulcer"),
         ("Theophylline is stocked for intravenous use in neonatal apnoea.", "respiratory_depression"),
         ("Next: a formal CYP2D6 interaction review for patients also taking antipsychotics.", "antipsychotics"),
@@ -656,6 +655,8 @@ def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
         ("Peptic ulcer was reported in two patients.", "peptic_ulcer"),
         ("Off-label use in females of childbearing potential needs a pregnancy test.", "pregnancy"),
         ("An interaction review of patients on antipsychotics found QT prolongation.", "antipsychotics"),
+        ("Toxicity manifesting as seizures has been reported.", "seizures"),
+        ("An SmPC review including the warnings found hepatotoxicity in 2%.", "hepatotoxicity"),
         ("A critical appraisal of claims for menthol in headache found that it causes headache.", "headache"),
     ],
 )

@@ -437,7 +437,7 @@ _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}
 # A level said of other indications ('the remaining nine predictions are rated L4-L5') is not a level
 # claimed for the indication in context.
 _LEVEL_OF_OTHERS = re.compile(r"\b(?:remaining|other|rest\s+of\s+the)\s+(?:\w+\s+){0,2}(?:predictions|"
-                              r"indications|candidates)\b[^;.]*$", re.IGNORECASE)
+                              r"indications|candidates)(?:\s+[\w-]+){0,4}(?:\s+|(?<=-))$", re.IGNORECASE)
 # A level named to be set aside is not a claimed level: 'L3 rather than L4', 'short of L2', 'not L1'.
 _LEVEL_CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|not|short\s+of|below|above|than|from|to\s+reach|"
                              r"reach|upgrade\s+to|move\s+to|lift\s+it\s+to)\s*(?:evidence\s+)?(?:level\s+)?$",

@@ -658,6 +658,7 @@ def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
         ("Toxicity manifesting as seizures has been reported.", "seizures"),
         ("Intravenous use in heart failure is contraindicated.", "heart_failure"),
         ("Clinical use in heart failure should be avoided.", "heart_failure"),
+        ("In heart failure treatment the drug is contraindicated.", "heart_failure"),
         ("An SmPC review including the warnings found hepatotoxicity in 2%.", "hepatotoxicity"),
         ("A critical appraisal of claims for menthol in headache found that it causes headache.", "headache"),
     ],

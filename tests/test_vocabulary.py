@@ -882,3 +882,34 @@ def test_a_data_gap_about_interactions_claims_no_absence_of_them(vocab):
     assert vocab.absence_claims("The pack lists warnings only (no drug-drug interactions retrieved).") == []
     (claim,) = vocab.absence_claims("Cetirizine has no drug-drug interactions.")
     assert claim.scope == "interaction"
+
+
+def _corpus_and_catalogue_lines() -> list[str]:
+    """Every non-empty line of the UK corpus (if present) and every text of the verifier catalogue."""
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    reports = tests.parents[1] / "shared" / "anchor-uk" / "reports"
+    lines = [line for path in sorted(reports.glob("*.md")) for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip()] if reports.is_dir() else []
+    for path in sorted((tests / "catalogue").glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8")):
+            lines += [t for t in case.get("text", []) if t.strip()]
+            lines += [s["text"] for s in case.get("statements", []) if isinstance(s, dict) and "text" in s]
+    return lines
+
+
+def test_the_no_cue_and_no_term_shortcuts_change_nothing(vocab):
+    """``cue_claims`` and ``mentions`` skip the context masks when a text has no cue or no term at all;
+    on every real line they must return what the full reading returns, names masked or not."""
+    lines = _corpus_and_catalogue_lines()
+    assert len(lines) > 500
+    shortcut = claims = 0
+    for line in lines:
+        for mask in ((), ("nicotine dependence", "baclofen")):
+            full_claims = vocab._cue_claims(line, mask)
+            assert vocab.cue_claims(line, mask=mask) == full_claims, line[:80]
+            assert vocab.mentions(line, mask=mask) == vocab._mentions(line, mask, True), line[:80]
+            claims += bool(full_claims)
+            shortcut += not vocab._cue_regex.pattern.search(line.lower())
+    assert claims > 100 and shortcut > 100  # both paths were exercised

@@ -664,8 +664,12 @@ class SafetyVocabulary:
         say where a safety word is not a safety claim. Pass False for a supporting text, where every
         word counts.
         """
-        if not text:
-            return []
+        if not text or self._terms.search(lower_same_length(text).translate(_FLATTEN)) is None:
+            return []  # masks and exclusions only remove mentions: with no term at all, none can remain
+        return self._mentions(text, mask, context)
+
+    def _mentions(self, text: str, mask: Iterable[str], context: bool) -> list[SafetyMention]:
+        """:meth:`mentions` without its shortcut for a text with no term."""
         low, _, flat, class_spans = self._prepared(text, mask, context)
         found, cues, posts, ends = self._scan(flat)
         if class_spans and found:
@@ -793,6 +797,15 @@ class SafetyVocabulary:
         """
         if not text or self._cue_regex is None:
             return []
+        if self._cue_regex.pattern.search(lower_same_length(text).translate(_CLAIM_TRANSLATION)) is None:
+            # No cue in the text as written: blanking masks out of it does not create one (the cues'
+            # look-arounds read the next or previous word only, and no mask starts or ends there;
+            # tests/test_vocabulary.py compares this shortcut with the full reading on every corpus line).
+            return []
+        return self._cue_claims(text, mask)
+
+    def _cue_claims(self, text: str, mask: Iterable[str]) -> list[CueClaim]:
+        """:meth:`cue_claims` without its shortcut for a text with no cue."""
         low, normal, flat, class_spans = self._prepared(text, mask, True)
         found = self._scan(flat)[0]
         if class_spans and found:

@@ -412,6 +412,9 @@ class NumberClaim:
     start: int
     end: int
     text: str
+    # A level said of other indications ('the remaining nine predictions are rated L4-L5'): lint sets
+    # it aside (its pack may lack them); a drafted statement's level is still checked as its own.
+    of_others: bool = False
 
 
 _SCORE_CUE = re.compile(r"score|txgnn|predict|probabilit|confidence", re.IGNORECASE)
@@ -504,11 +507,10 @@ def _find_numbers(text: str) -> list[NumberClaim]:
         claims.append(NumberClaim("rank", rank, 0, match.start(), match.end(), text[match.start():match.end()]))
     if _LEVEL_CUE.search(folded):
         for match in _LEVEL.finditer(folded):
-            if _LEVEL_OF_OTHERS.search(folded, max(0, match.start() - 80), match.start()):
-                continue
             if not _LEVEL_CONTRAST.search(folded, max(0, match.start() - 25), match.start()):
+                others = bool(_LEVEL_OF_OTHERS.search(folded, max(0, match.start() - 80), match.start()))
                 claims.append(NumberClaim("level", f"L{match.group(1)}", 0, match.start(), match.end(),
-                                          match.group(0)))
+                                          match.group(0), of_others=others))
         for match in _LEVEL_WORDS.finditer(folded):
             if _LEVEL_CONTRAST.search(folded, max(0, match.start() - 25), match.start()):
                 continue

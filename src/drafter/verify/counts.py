@@ -21,9 +21,9 @@ def target_ranks(index: PackIndex, sentence: str, where: Where) -> list[int]:
     return ranks + [r for r in index.named_ranks(sentence) if r not in ranks]
 
 
-def check_figures(findings: Findings, sentence: str, where: Where, background: bool) -> None:
+def check_figures(findings: Findings, sentence: str, where: Where, background: bool, lint: bool = False) -> None:
     counts = find_counts(sentence)
-    numbers = find_numbers(sentence)
+    numbers = [n for n in find_numbers(sentence) if not (lint and n.of_others)]
     if not counts and not numbers:
         return
     if background:

@@ -167,7 +167,7 @@ def check_row(findings: Findings, cells: list[str], header: list[str] | None, wh
             check_trial_facts(findings, cell, ids, where)
         labelled = f"{label}: {value}"
         if kind not in ("trial_count", "article_count"):
-            check_figures(findings, labelled, where, False)
+            check_figures(findings, labelled, where, False, lint=True)
         for decision in find_decisions(labelled) if rank is not None else ():
             check_decision(findings, Decision(decision.text), rank, where, decision.text)
         return rank

@@ -53,7 +53,7 @@ def check_sentence(findings: Findings, sentence: str, where: Where, citing: Citi
         findings.add("BACKGROUND_WITH_TRIAL_FACT", where, f"a background statement reports what a study found "
                      f"('{finding.group(0)}'); study results must come from the pack and cite it", finding.group(0))
     check_trial_facts(findings, sentence, ids, where, citing)
-    check_figures(findings, sentence, where, citing.background)
+    check_figures(findings, sentence, where, citing.background, citing.lint)
     check_safety(findings, sentence, where, citing)
     check_cue_claims(findings, sentence, where, citing)
     check_decisions_claimed(findings, sentence, where, citing)

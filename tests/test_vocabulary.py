@@ -606,6 +606,16 @@ def test_safe_to_use_in_pregnancy_is_one_claim(vocab):
         ("Like other NSAIDs, it inhibits cyclooxygenase.", "nsaids"),
         ("Colchicine reduced the risk of myocardial infarction in the trial.", "myocardial_infarction"),
         ("COLCOT randomised 4745 participants after myocardial infarction.", "myocardial_infarction"),
+    ],
+)
+def test_safety_words_in_disease_outcome_or_title_context_are_not_claims(vocab, text, concept):
+    assert concept not in vocab.concepts_in(text)
+    assert concept in vocab.concepts_in(text, context=False)  # the context mask is what removes it
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
         ("Menthol balms are rubbed on the temples for headache relief.", "headache"),
         ("After an infarct, a sympathetic surge triggers ventricular arrhythmias and pump failure.", "arrhythmia"),
         ("In reactive disease, platelet counts usually normalise within weeks.", "blood_count_monitoring"),
@@ -623,9 +633,11 @@ def test_safe_to_use_in_pregnancy_is_one_claim(vocab):
         ("A critical appraisal of folk medicine claims for menthol in headache is planned.", "headache"),
     ],
 )
-def test_safety_words_in_disease_outcome_or_title_context_are_not_claims(vocab, text, concept):
-    assert concept not in vocab.concepts_in(text)
-    assert concept in vocab.concepts_in(text, context=False)  # the context mask is what removes it
+def test_lint_only_masks_read_published_prose_and_never_a_drafted_statement(vocab, text, concept):
+    """Masks written for the wording of published reports apply in lint only: in a drafted statement
+    the same words are still read, so a mask can never hide a drafted claim."""
+    assert concept not in vocab.concepts_in(text, lint=True)
+    assert concept in vocab.concepts_in(text)
 
 
 def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
@@ -665,6 +677,7 @@ def test_a_disease_named_after_a_safety_word_is_not_a_claim(vocab):
 )
 def test_the_same_words_as_claims_are_still_found(vocab, text, concept):
     assert concept in vocab.concepts_in(text)
+    assert concept in vocab.concepts_in(text, lint=True)  # the lint-only masks stop short of a claim too
 
 
 @pytest.mark.parametrize(
@@ -907,9 +920,10 @@ def test_the_no_cue_and_no_term_shortcuts_change_nothing(vocab):
     shortcut = claims = 0
     for line in lines:
         for mask in ((), ("nicotine dependence", "baclofen")):
-            full_claims = vocab._cue_claims(line, mask)
-            assert vocab.cue_claims(line, mask=mask) == full_claims, line[:80]
-            assert vocab.mentions(line, mask=mask) == vocab._mentions(line, mask, True), line[:80]
-            claims += bool(full_claims)
+            for lint in (False, True):
+                full_claims = vocab._cue_claims(line, mask, lint)
+                assert vocab.cue_claims(line, mask=mask, lint=lint) == full_claims, line[:80]
+                assert vocab.mentions(line, mask=mask, lint=lint) == vocab._mentions(line, mask, True, lint), line[:80]
+                claims += bool(full_claims)
             shortcut += not vocab._cue_regex.pattern.search(line.lower())
     assert claims > 100 and shortcut > 100  # both paths were exercised

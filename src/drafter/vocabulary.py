@@ -319,6 +319,7 @@ class _ContextRule:
     patterns: tuple[str, ...]
     body: str
     except_concepts: frozenset[str] = frozenset()  # "class" only: concepts that stay claims
+    lint_only: bool = False  # read only in published reports (lint), never in drafted statements
 
 
 @dataclass(frozen=True)
@@ -619,11 +620,18 @@ class SafetyVocabulary:
         self._non_safety = frozenset(normalise_word(w) for w in self._objects.non_safety_heads)
         self._non_safety_tails = frozenset(normalise_word(w) for w in self._objects.non_safety_tails)
         self._not_content = self._objects.generic_words | self._objects.stop_words
+        # Two readings of the context masks: every mask for a published report (lint), and the shared
+        # ones only for a drafted statement, so that a mask written for real prose can never hide a
+        # drafted claim. Each is ONE alternation.
         self._context_rules = tuple(context_rules)
         self._needs_interaction_cue = any(r.mask == "interaction_cue" for r in context_rules)
         self._context_regex = (
             GatedAlternation([r.body for r in context_rules], head=r"(?<![\w\-])") if context_rules else None
         )
+        shared = tuple(r for r in context_rules if not r.lint_only)
+        self._shared_context: tuple[tuple[_ContextRule, ...], GatedAlternation | None] = (
+            (self._context_rules, self._context_regex) if len(shared) == len(context_rules) else
+            (shared, GatedAlternation([r.body for r in shared], head=r"(?<![\w\-])") if shared else None))
 
     @functools.cached_property
     def _terms(self) -> re.Pattern[str]:
@@ -654,7 +662,8 @@ class SafetyVocabulary:
         """The id of the concept that lists ``term``, or None."""
         return self._term_concept.get(_key(term))
 
-    def mentions(self, text: str, *, mask: Iterable[str] = (), context: bool = True) -> list[SafetyMention]:
+    def mentions(self, text: str, *, mask: Iterable[str] = (), context: bool = True,
+                 lint: bool = False) -> list[SafetyMention]:
         """Every concept mention in ``text``, in order; overlapping terms resolve to the longest.
 
         ``mask``: phrases (indication names, the subject drug) whose occurrences are blanked out
@@ -662,15 +671,16 @@ class SafetyVocabulary:
         ``context``: apply the vocabulary's context masks (outcome lists, "reduces the risk of X",
         data requests, a population inside a disease name, a drug class named as a class), which
         say where a safety word is not a safety claim. Pass False for a supporting text, where every
-        word counts.
+        word counts. ``lint``: the text is a published report, not a drafted statement: the masks
+        marked ``lint_only`` apply too.
         """
         if not text or self._terms.search(lower_same_length(text).translate(_FLATTEN)) is None:
             return []  # masks and exclusions only remove mentions: with no term at all, none can remain
-        return self._mentions(text, mask, context)
+        return self._mentions(text, mask, context, lint)
 
-    def _mentions(self, text: str, mask: Iterable[str], context: bool) -> list[SafetyMention]:
+    def _mentions(self, text: str, mask: Iterable[str], context: bool, lint: bool = False) -> list[SafetyMention]:
         """:meth:`mentions` without its shortcut for a text with no term."""
-        low, _, flat, class_spans = self._prepared(text, mask, context)
+        low, _, flat, class_spans = self._prepared(text, mask, context, lint)
         found, cues, posts, ends = self._scan(flat)
         if class_spans and found:
             found = self._drop_class_names(found, class_spans)
@@ -682,9 +692,10 @@ class SafetyVocabulary:
             for (start, end, concept), neg in zip(found, negated, strict=True)
         ]
 
-    def concepts_in(self, text: str, *, mask: Iterable[str] = (), context: bool = True) -> frozenset[str]:
-        """Ids of the concepts mentioned in ``text``, negated or not (``context`` as in :meth:`mentions`)."""
-        return frozenset(m.concept for m in self.mentions(text, mask=mask, context=context))
+    def concepts_in(self, text: str, *, mask: Iterable[str] = (), context: bool = True,
+                    lint: bool = False) -> frozenset[str]:
+        """Ids of the concepts mentioned in ``text``, negated or not (``context``, ``lint`` as in :meth:`mentions`)."""
+        return frozenset(m.concept for m in self.mentions(text, mask=mask, context=context, lint=lint))
 
     def absence_claims(self, text: str) -> list[AbsenceClaim]:
         """Statements denying a risk, in order. A claim that is itself negated ("is not well
@@ -781,7 +792,7 @@ class SafetyVocabulary:
             if t[:1].isalnum() and t not in skip
         ]
 
-    def cue_claims(self, text: str, *, mask: Iterable[str] = ()) -> list[CueClaim]:
+    def cue_claims(self, text: str, *, mask: Iterable[str] = (), lint: bool = False) -> list[CueClaim]:
         """Safety claims found by their cue, in order of their objects: "may cause X", "can lead to X",
         "risk of X", "X has been reported", "side effects include X", "X adverse events",
         "(X) toxicity", "adverse drug reaction", "contraindicated in X", "caution in X", "monitor for
@@ -802,11 +813,11 @@ class SafetyVocabulary:
             # look-arounds read the next or previous word only, and no mask starts or ends there;
             # tests/test_vocabulary.py compares this shortcut with the full reading on every corpus line).
             return []
-        return self._cue_claims(text, mask)
+        return self._cue_claims(text, mask, lint)
 
-    def _cue_claims(self, text: str, mask: Iterable[str]) -> list[CueClaim]:
+    def _cue_claims(self, text: str, mask: Iterable[str], lint: bool = False) -> list[CueClaim]:
         """:meth:`cue_claims` without its shortcut for a text with no cue."""
-        low, normal, flat, class_spans = self._prepared(text, mask, True)
+        low, normal, flat, class_spans = self._prepared(text, mask, True, lint)
         found = self._scan(flat)[0]
         if class_spans and found:
             found = self._drop_class_names(found, class_spans)
@@ -864,13 +875,14 @@ class SafetyVocabulary:
 
     # --- internals -----------------------------------------------------------------------------------
 
-    def _prepared(self, text: str, mask: Iterable[str], context: bool) -> tuple[str, str, str, list[tuple[Any, ...]]]:
+    def _prepared(self, text: str, mask: Iterable[str], context: bool,
+                  lint: bool = False) -> tuple[str, str, str, list[tuple[Any, ...]]]:
         mask = (mask,) if isinstance(mask, str) else tuple(mask)
-        low, normal, flat, class_spans = self._prepared_cached(text, mask, context)
+        low, normal, flat, class_spans = self._prepared_cached(text, mask, context, lint)
         return low, normal, flat, list(class_spans)  # a copy: the cached spans are shared
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one vocabulary per process; the cache is what it reads
-    def _prepared_cached(self, text: str, mask: tuple[str, ...], context: bool
+    def _prepared_cached(self, text: str, mask: tuple[str, ...], context: bool, lint: bool = False
                          ) -> tuple[str, str, str, tuple[tuple[Any, ...], ...]]:
         """Mentions and cue claims read the same sentence: it is prepared once for both.
 
@@ -888,14 +900,15 @@ class SafetyVocabulary:
                 if _BLANK in flat:
                     normal = _copy_blanks(flat, normal)
         class_spans: list[tuple[Any, ...]] = []
-        if context and self._context_regex is not None:
+        rules, regex = (self._context_rules, self._context_regex) if lint else self._shared_context
+        if context and regex is not None:
             spans: list[tuple[int, int]] = _title_spans(text) if len(text) >= 30 else []
             interaction_cues: list[int] = []
             cue_exceptions: frozenset[str] = frozenset(
-                c for r in self._context_rules if r.mask == "interaction_cue" for c in r.except_concepts
+                c for r in rules if r.mask == "interaction_cue" for c in r.except_concepts
             )
-            for which, match in self._context_regex.finditer(normal):
-                rule = self._context_rules[which]
+            for which, match in regex.finditer(normal):
+                rule = rules[which]
                 if rule.mask == "class":
                     class_spans.append((match.start(), match.end(), rule.except_concepts))
                 elif rule.mask == "interaction_cue":
@@ -1237,7 +1250,7 @@ _TOP_KEYS = {
     "context_masks",
 }
 _CUE_KEYS = {"id", "object", "patterns", "negatable", "known_only", "max_words", "self_if_empty"}
-_CONTEXT_KEYS = {"id", "mask", "patterns", "except_concepts"}
+_CONTEXT_KEYS = {"id", "mask", "patterns", "except_concepts", "lint_only"}
 _CUE_OBJECT_KEYS = {"stop_words", "verb_stops", "generic_words", "population_words", "population_links",
                     "non_safety_heads", "non_safety_tails", "end_words"}
 _CONCEPT_KEYS = {"id", "label", "category", "terms", "not_within"}
@@ -1399,8 +1412,11 @@ class _Parser:
                 )
             patterns = self.strings(obj.get("patterns"), f"{path}.patterns")
             excepted = self.strings(obj.get("except_concepts", []), f"{path}.except_concepts", allow_empty=True)
+            lint_only = obj.get("lint_only", False)
+            if not isinstance(lint_only, bool):
+                raise self.fail(f"{path}.lint_only", f"expected true or false, found {lint_only!r}")
             rules.append(_ContextRule(rid, mode, tuple(patterns), self.regex_body(patterns, f"{path}.patterns"),
-                                      frozenset(excepted)))
+                                      frozenset(excepted), lint_only))
         return rules
 
     def phrases(self, value: Any, path: str, *, required: bool = False) -> list[str]:

@@ -40,7 +40,7 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
         return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
     reported: set[str] = set()
     named = _named(findings, sentence, citing)
-    mentions = vocabulary.mentions(named)
+    mentions = vocabulary.mentions(named, lint=citing.lint)
     for at, mention in enumerate(mentions):
         if mention.concept in reported:
             continue
@@ -178,7 +178,8 @@ def check_cue_claims(findings: Findings, sentence: str, where: Where, citing: Ci
     know: an unknown X is still a claim, and must be found in the supporting safety text.
     """
     index = findings.index
-    claims = [c for c in index.vocabulary.cue_claims(index.blank_names(sentence)) if c.concept is None]
+    claims = [c for c in index.vocabulary.cue_claims(index.blank_names(sentence), lint=citing.lint)
+              if c.concept is None]
     if not claims or (citing.lint and (requests_data(sentence) or is_question(sentence))):
         return
     has_data = index.pack.has_safety_data()

@@ -951,3 +951,14 @@ def test_the_no_cue_and_no_term_shortcuts_change_nothing(vocab):
                 claims += bool(full_claims)
             shortcut += not vocab._cue_regex.pattern.search(line.lower())
     assert claims > 100 and shortcut > 100  # both paths were exercised
+
+
+@pytest.mark.parametrize("lint", [False, True])
+def test_a_clause_mask_ends_where_a_new_clause_states_a_claim(vocab, lint):
+    assert "respiratory_depression" in vocab.concepts_in(
+        "It is unclear whether sedation occurs, and respiratory depression is common.", lint=lint)
+    assert "respiratory_depression" in vocab.concepts_in(
+        "Review the SmPC covering sedation, but respiratory depression was reported.", lint=lint)
+    # the last item of a list is still inside the mask (a verb after ', and' ends it: fail closed)
+    assert "sedation" not in vocab.concepts_in("It is unclear whether it causes dizziness, nausea, and sedation.",
+                                               lint=lint)

@@ -207,6 +207,14 @@ def _title_spans(text: str) -> list[tuple[int, int]]:
     return spans
 _NON_PREFIX = re.compile(r"(?<!\w)non ?$")  # in flattened text, where "non-" is "non "
 _CLAUSE_PUNCTUATION = re.compile(r"[.;:!?](?=[\s\x00]|$)|\n")
+# Where a clause mask ('unclear whether ...', a work request) ends: at a clause's punctuation, or where
+# a conjunction opens a new clause that may state a claim of its own ('it is unclear whether sedation
+# occurs, and respiratory depression is common').
+_MASKED_CLAUSE_END = re.compile(
+    r"[.;:!?](?=[\s\x00]|$)|\n|,\s+(?:but|while|whereas|yet|although|though)\b|\s+(?:but|whereas|although)\s+"
+    # ', and' ends it only before a clause with its own verb, not before the last item of a list
+    r"|,\s+(?:and|so)\s+(?=(?:[\w'-]+\s+){0,4}(?:is|are|was|were|may|can|could|will|would|has|have|had|causes?|"
+    r"caused|occurs?|occurred|remains?|becomes?|develops?|developed)\b)")
 # What may stand between two mentions of one list so that a negation carries over:
 # "no sedation, dizziness or clinically significant respiratory depression".
 _LIST_GLUE = re.compile(
@@ -918,7 +926,7 @@ class SafetyVocabulary:
                     items = self._object_after(normal, match.end(), 6)
                     spans.append((match.start(), items[-1][1] if items else match.end()))
                 elif rule.mask == "clause":
-                    stop = _CLAUSE_PUNCTUATION.search(normal, match.end())
+                    stop = _MASKED_CLAUSE_END.search(normal, match.end())
                     spans.append((match.start(), stop.start() if stop else len(normal)))
                 elif rule.mask == "before":
                     items = self._object_before(normal, match.start(), 6)

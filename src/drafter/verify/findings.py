@@ -51,7 +51,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SAFETY_NO_DATA": (E, "A safety claim is made although the pack holds no safety data."),
     "SAFETY_UNSUPPORTED": (E, "A safety term is not covered by any safety item of the pack."),
     "SAFETY_WRONG_ITEM": (E, "A safety term is covered by a pack item the statement does not cite."),
-    "SAFETY_NEGATED_RISK": (E, "A risk is denied ('does not cause drowsiness') without the pack saying so."),
+    "SAFETY_NEGATED_RISK": (E, "A risk is denied ('does not cause drowsiness', 'protects against seizures') without the pack saying so."),
     "SAFETY_MINIMISED": (E, "A risk is called rarer, milder or narrower ('rare', 'mild', 'only at high doses') than "
                             "the safety item that states it says."),
     "SAFETY_ABSENCE_CLAIM": (E, "An absence-of-risk claim ('well tolerated', 'no known interactions') the pack "

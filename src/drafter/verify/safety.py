@@ -38,6 +38,7 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
                      "pack's safety data does not state", claim.text)
     if citing.lint and requests_data(sentence):
         return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
+    check_protective_claims(findings, sentence, where)
     reported: set[str] = set()
     named = _named(findings, sentence, citing)
     mentions = vocabulary.mentions(named, lint=citing.lint)
@@ -148,6 +149,48 @@ def check_minimised(findings: Findings, sentence: str, mentions: Sequence[Safety
             findings.add("SAFETY_MINIMISED", where, f"'{word.group(0)}' makes {label} rarer, milder or narrower "
                          f"than {', '.join(keys[:3])} says", word.group(0))
             return
+
+
+# 'Baclofen protects against seizures', 'it reduces the risk of respiratory depression': the drug said to
+# prevent a harm that the pack lists as one of its risks. A benefit mask may blank the harm (it is often
+# an outcome), but said of the drug against its own safety items it denies the risk they state.
+_PROTECTS = re.compile(
+    r"\b(?:prevents?|prevented|protects?|protected|is\s+protective|guards?|averts?|averted|reduces?|reduced|"
+    r"lowers?|lowered|decreases?|decreased|minimi[sz]es?|minimi[sz]ed)\b(?:\s+(?:against|from))?"
+    r"(?:\s+(?:the|a|its|their))?(?:\s+(?:risk|rate|incidence|likelihood|occurrence|frequency|chance|odds)s?\s+of)?"
+    r"\s+(?=\S)", re.IGNORECASE)
+# What may stand between the drug and that verb: 'baclofen may also', 'it has been shown to'.
+_BETWEEN = r"(?:(?:\w+ly|may|can|could|might|does|did|will|would|also|is|was|be|been|has|have|had|shown\s+to|" \
+           r"found\s+to|known\s+to|thought\s+to|reported\s+to|proven\s+to|appears?\s+to|seems?\s+to)\s+)*"
+
+
+def check_protective_claims(findings: Findings, sentence: str, where: Where) -> None:
+    """The drug said to prevent or reduce a harm its pack lists as a risk: the text denies that risk."""
+    index = findings.index
+    pack = index.pack
+    if not pack.has_safety_data():
+        return
+    names = [n for n in (pack.drug.inn, *pack.drug.synonyms, *pack.drug.brand_names) if n and len(n) > 2]
+    subject = re.compile(r"(?:\b(?:it|this\s+drug|the\s+drug|this\s+medicine|the\s+medicine)|"
+                         + "|".join(rf"\b{re.escape(n)}" for n in names) + rf")\s+{_BETWEEN}$", re.IGNORECASE) \
+        if names else re.compile(rf"\b(?:it|this\s+drug|the\s+drug)\s+{_BETWEEN}$", re.IGNORECASE)
+    mentions = index.vocabulary.mentions(sentence, context=False)
+    for match in _PROTECTS.finditer(sentence):
+        left = re.split(r"[;:.(]|,\s", sentence[:match.start()])[-1]
+        if not subject.search(left):
+            continue  # 'taper the dose to prevent withdrawal seizures' is advice, not a claim of the drug
+        mention = next((m for m in mentions if match.end() <= m.start <= match.end() + 30), None)
+        if mention is None or mention.negated:
+            continue
+        concept = index.vocabulary.concepts[mention.concept]
+        if concept.category != "adverse_effect":
+            continue
+        if where.rank is not None and mention.concept in index.name_concepts.get(where.rank, ()):
+            continue  # the indication itself: 'it prevents migraine' in a migraine section
+        listing = [k for k, concepts in index.safety_concepts.items() if mention.concept in concepts]
+        if listing:
+            findings.add("SAFETY_NEGATED_RISK", where, f"the text says the drug prevents or reduces {concept.label}, "
+                         f"but the pack lists it as a risk ({', '.join(listing[:3])})", mention.text)
 
 
 def check_negated(findings: Findings, concept: str, text: str, label: str, where: Where, citing: Citing) -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from drafter.drafts import Support
+from drafter.pack.models import SAFETY_KEY_PREFIX
 from drafter.verify.context import Citing, Findings, Where
 from drafter.verify.lint_scope import (drug_named_near, in_open_question, is_question, name_as_word, requests_data,
                                        said_of_another_drug, states_effect, states_interaction,
@@ -38,7 +39,7 @@ def check_safety(findings: Findings, sentence: str, where: Where, citing: Citing
                      "pack's safety data does not state", claim.text)
     if citing.lint and requests_data(sentence):
         return  # lint: a next step asking for the SmPC's warnings names them; it does not state them
-    check_protective_claims(findings, sentence, where)
+    check_protective_claims(findings, sentence, where, citing)
     reported: set[str] = set()
     named = _named(findings, sentence, citing)
     mentions = vocabulary.mentions(named, lint=citing.lint)
@@ -164,8 +165,12 @@ _BETWEEN = r"(?:(?:\w+ly|may|can|could|might|does|did|will|would|also|is|was|be|
            r"found\s+to|known\s+to|thought\s+to|reported\s+to|proven\s+to|appears?\s+to|seems?\s+to)\s+)*"
 
 
-def check_protective_claims(findings: Findings, sentence: str, where: Where) -> None:
-    """The drug said to prevent or reduce a harm its pack lists as a risk: the text denies that risk."""
+def check_protective_claims(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
+    """The drug said to prevent or reduce a harm its pack lists as a risk: the text denies that risk.
+
+    A drafted statement that cites only safety items for a harm none of them names ('baclofen reduces
+    the risk of agranulocytosis', citing the drowsiness warning) has nothing behind it either; cited
+    with a trial or an article it is an efficacy claim, which the quote checks hold to its source."""
     index = findings.index
     pack = index.pack
     if not pack.has_safety_data():
@@ -191,6 +196,10 @@ def check_protective_claims(findings: Findings, sentence: str, where: Where) -> 
         if listing:
             findings.add("SAFETY_NEGATED_RISK", where, f"the text says the drug prevents or reduces {concept.label}, "
                          f"but the pack lists it as a risk ({', '.join(listing[:3])})", mention.text)
+        elif not citing.lint and citing.keys and all(k.startswith(SAFETY_KEY_PREFIX) for k in citing.keys):
+            findings.add("SAFETY_UNSUPPORTED", where, f"the text says the drug prevents or reduces {concept.label}, "
+                         f"which none of the cited safety items ({', '.join(sorted(citing.keys)[:3])}) names",
+                         mention.text)
 
 
 def check_negated(findings: Findings, concept: str, text: str, label: str, where: Where, citing: Citing) -> None:

@@ -164,7 +164,7 @@ class Fact:
     text: str
     # Enrolments only: 'over 850 participants' bounds the figure ('more_than'), 'about 850' makes it
     # approximate; 'totalling 850' (or 'a total of', 'combined') is the sum over the trials it cites.
-    bound: str = "exact"
+    bound: Bound | Literal["approximate"] = "exact"
     total: bool = False
 
     def holds_for(self, actual: int) -> bool:
@@ -172,8 +172,7 @@ class Fact:
         value = int(self.value)  # type: ignore[call-overload]
         if self.bound == "approximate":
             return abs(actual - value) <= max(5, round(value * 0.1))
-        return {"exact": actual == value, "at_least": actual >= value, "more_than": actual > value,
-                "at_most": actual <= value, "less_than": actual < value}[self.bound]
+        return within_bound(self.bound, value, actual)
 
 
 _PHASE_NUM = r"(?:[0-4]|iv|i{1,3}|one|two|three|four)[ab]?"
@@ -312,11 +311,16 @@ class CountClaim:
 
     def holds_for(self, actual: int) -> bool:
         """Is this claim true of a pack that holds ``actual`` such items?"""
-        return {"exact": actual == self.value, "at_least": actual >= self.value, "more_than": actual > self.value,
-                "at_most": actual <= self.value, "less_than": actual < self.value}[self.bound]
+        return within_bound(self.bound, self.value, actual)
 
 
 Bound = Literal["exact", "at_least", "more_than", "at_most", "less_than"]
+
+
+def within_bound(bound: Bound, value: int, actual: int) -> bool:
+    """Does ``actual`` satisfy a figure ``value`` written with ``bound`` ('at least 3', 'over 850')?"""
+    return {"exact": actual == value, "at_least": actual >= value, "more_than": actual > value,
+            "at_most": actual <= value, "less_than": actual < value}[bound]
 # Words before a count that make it a bound, not an exact figure; 'about', 'nearly' make it no claim.
 _BOUNDS: tuple[tuple[re.Pattern[str], Bound | None], ...] = (
     (re.compile(r"(?:\bat\s+least|\bno\s+fewer\s+than|\bminimum\s+of|>=|\u2265)\s*$", re.I), "at_least"),

@@ -115,12 +115,17 @@ def states_effect(sentence: str, term: str) -> bool:
     return bool(_HARM_TERM.search(term)) or bool(_EFFECT_CLAIM.search(sentence))
 
 
+def drug_names(pack: EvidencePack) -> tuple[str, ...]:
+    """The names a text may call the pack's drug by (INN, synonyms, brands; not one- or two-letter codes)."""
+    return tuple(n for n in (pack.drug.inn, *pack.drug.synonyms, *pack.drug.brand_names) if n and len(n) > 2)
+
+
 def drug_named_near(pack: EvidencePack, sentence: str, start: int, end: int, words: int = 8) -> bool:
     """Does the drug's own name stand within ``words`` words of ``sentence[start:end]``, in its clause?
 
     'Agranulocytosis with baclofen', 'hepatic failure in two patients on baclofen': a safety word
     next to the drug's name is said of the drug, whatever the other words."""
-    names = [n for n in (pack.drug.inn, *pack.drug.synonyms, *pack.drug.brand_names) if n and len(n) > 2]
+    names = drug_names(pack)
     if not names:
         return False
     clause = r"[;:.]|,\s*(?:and|but|while|whereas|which|so)\b"

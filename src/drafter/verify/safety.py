@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from drafter.drafts import Support
 from drafter.pack.models import SAFETY_KEY_PREFIX
 from drafter.verify.context import Citing, Findings, Where
-from drafter.verify.lint_scope import (drug_named_near, in_open_question, is_question, name_as_word, requests_data,
-                                       said_of_another_drug, states_effect, states_interaction,
+from drafter.verify.lint_scope import (drug_named_near, drug_names, in_open_question, is_question, name_as_word,
+                                       requests_data, said_of_another_drug, states_effect, states_interaction,
                                        states_population_risk, trial_status_not_event, verb_not_event)
 from drafter.vocabulary import SafetyMention
 
@@ -160,9 +161,18 @@ _PROTECTS = re.compile(
     r"lowers?|lowered|decreases?|decreased|minimi[sz]es?|minimi[sz]ed)\b(?:\s+(?:against|from))?"
     r"(?:\s+(?:the|a|its|their))?(?:\s+(?:risk|rate|incidence|likelihood|occurrence|frequency|chance|odds)s?\s+of)?"
     r"\s+(?=\S)", re.IGNORECASE)
-# What may stand between the drug and that verb: 'baclofen may also', 'it has been shown to'.
+# What may stand between the drug and that verb: 'baclofen may also', 'it has been shown to', 'may help'.
 _BETWEEN = r"(?:(?:\w+ly|may|can|could|might|does|did|will|would|also|is|was|be|been|has|have|had|shown\s+to|" \
-           r"found\s+to|known\s+to|thought\s+to|reported\s+to|proven\s+to|appears?\s+to|seems?\s+to)\s+)*"
+           r"found\s+to|known\s+to|thought\s+to|reported\s+to|proven\s+to|appears?\s+to|seems?\s+to|" \
+           r"help(?:s|ed)?(?:\s+to)?)\s+)*"
+
+
+@lru_cache(maxsize=256)
+def _drug_as_subject(names: tuple[str, ...]) -> re.Pattern[str]:
+    """The drug (or 'it', 'the drug') closing a clause just before a verb: compiled once per drug."""
+    subjects = [r"it", r"this\s+drug", r"the\s+drug", r"this\s+medicine", r"the\s+medicine",
+                *(re.escape(n) for n in names)]
+    return re.compile(rf"\b(?:{'|'.join(subjects)})\s+{_BETWEEN}$", re.IGNORECASE)
 
 
 def check_protective_claims(findings: Findings, sentence: str, where: Where, citing: Citing) -> None:
@@ -172,18 +182,16 @@ def check_protective_claims(findings: Findings, sentence: str, where: Where, cit
     the risk of agranulocytosis', citing the drowsiness warning) has nothing behind it either; cited
     with a trial or an article it is an efficacy claim, which the quote checks hold to its source."""
     index = findings.index
-    pack = index.pack
-    if not pack.has_safety_data():
+    if not index.pack.has_safety_data():
         return
-    names = [n for n in (pack.drug.inn, *pack.drug.synonyms, *pack.drug.brand_names) if n and len(n) > 2]
-    subject = re.compile(r"(?:\b(?:it|this\s+drug|the\s+drug|this\s+medicine|the\s+medicine)|"
-                         + "|".join(rf"\b{re.escape(n)}" for n in names) + rf")\s+{_BETWEEN}$", re.IGNORECASE) \
-        if names else re.compile(rf"\b(?:it|this\s+drug|the\s+drug)\s+{_BETWEEN}$", re.IGNORECASE)
-    mentions = index.vocabulary.mentions(sentence, context=False)
+    subject: re.Pattern[str] | None = None
+    mentions: list[SafetyMention] | None = None
     for match in _PROTECTS.finditer(sentence):
-        left = re.split(r"[;:.(]|,\s", sentence[:match.start()])[-1]
-        if not subject.search(left):
+        subject = subject or _drug_as_subject(drug_names(index.pack))
+        if not subject.search(re.split(r"[;:.(]|,\s", sentence[:match.start()])[-1]):
             continue  # 'taper the dose to prevent withdrawal seizures' is advice, not a claim of the drug
+        if mentions is None:
+            mentions = index.vocabulary.mentions(sentence, context=False)  # only where the verb was found
         mention = next((m for m in mentions if match.end() <= m.start <= match.end() + 30), None)
         if mention is None or mention.negated:
             continue
